@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, current_app, g, request
-from flask_babel import Babel
+from flask_babel import Babel, get_locale
 
 from idp.config import ROOT
 
@@ -33,6 +33,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "el")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = catalogue_dirs()
     Babel(app, locale_selector=select_locale)
+    app.add_template_global(get_locale)
 
 
 def compiled() -> bool:
