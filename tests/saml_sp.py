@@ -63,7 +63,7 @@ class IndependentSP:
         return auth.get_settings().get_sp_metadata().decode()
 
     def _request(self, post: dict, get: dict | None = None, path: str = "/acs") -> dict:
-        return {"https": "on", "http_host": self.host, "server_port": 443, "script_name": path,
+        return {"https": "on", "http_host": self.host, "script_name": path,
                 "get_data": get or {}, "post_data": post}
 
     # -- SSO ------------------------------------------------------------------------------

@@ -1,1 +1,25 @@
-"""SAML 2.0 identity provider: a thin layer over pysaml2's Server on the Kleidi core."""
+"""SAML 2.0 identity provider: a thin layer over pysaml2's Server on the Kleidi core.
+
+Modules: ``crypto`` (in-process xmlsec backend), ``hardening`` (checks on untrusted XML),
+``providers`` (SPs from METADATA_DIR and the database), ``server`` (the pysaml2 Server),
+``intake`` (receiving requests), ``release`` and ``vocabulary`` (what an SP gets),
+``answer``, ``sso`` and ``logout`` (the protocol endpoints), ``metadata`` (ours), ``cli``.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from idp.saml import codes  # noqa: F401  (defines the SAML-0xx error codes)
+
+
+def init_app(app: Flask) -> None:
+    """Register the /saml endpoints and the ``kleidi sp`` commands."""
+    from idp import csrf
+    from idp.saml import cli, logout, sso
+    from idp.saml.blueprint import bp
+
+    app.register_blueprint(bp)
+    csrf.exempt(sso.sso_post)
+    csrf.exempt(logout.slo_post)
+    app.cli.add_command(cli.sp_group)

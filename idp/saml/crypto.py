@@ -202,6 +202,14 @@ def _load_key(path: str, key_format, _mtime: int, _size: int) -> xmlsec.Key:
         return xmlsec.Key.from_memory(handle.read(), key_format, None)
 
 
+@lru_cache(maxsize=256)
+def certificate_key(body: str) -> xmlsec.Key:
+    """An xmlsec key from a certificate's base64 body, as metadata carries it."""
+    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+    pem = "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n"
+    return xmlsec.Key.from_memory(pem.encode("ascii"), xmlsec.KeyFormat.CERT_PEM, None)
+
+
 def security_context(config, data_encryption: str | None = None) -> SecurityContext:
     """A pysaml2 SecurityContext for `config` (a saml2.config.Config) on this backend."""
     backend = XmlsecBackend(data_encryption) if data_encryption else XmlsecBackend()

@@ -51,6 +51,9 @@ class Provider:
     subject_id_req: str | None = None
     requested: frozenset = frozenset()
     names: dict = field(default_factory=dict)
+    signing_certs: tuple = ()
+    name_id_formats: tuple = ()
+    encryption_key: bool = False
     policy: Policy = Policy()
 
     def display_name(self, lang: str) -> str:
@@ -99,7 +102,19 @@ def _provider(entity, source: str) -> Provider:
         requested=frozenset(requested - {None}),
         names={e.get(XML_LANG, "en"): (e.text or "").strip() for e in sp.xpath(
             "md:Extensions/mdui:UIInfo/mdui:DisplayName", namespaces=NS)},
+        signing_certs=_certificates(sp, "signing"),
+        name_id_formats=tuple((t or "").strip() for t in sp.xpath("md:NameIDFormat/text()",
+                                                                   namespaces=NS)),
+        encryption_key=bool(_certificates(sp, "encryption")),
     )
+
+
+def _certificates(sp, use: str) -> tuple[str, ...]:
+    """Base64 bodies of the SP's certificates for `use` (a KeyDescriptor without use: both)."""
+    found = sp.xpath(f"md:KeyDescriptor[not(@use) or @use='{use}']"
+                     "/ds:KeyInfo/ds:X509Data/ds:X509Certificate/text()",
+                     namespaces={**NS, "ds": hardening.DS})
+    return tuple("".join(text.split()) for text in found)
 
 
 def _check_valid_until(entity, source: str) -> None:
