@@ -17,7 +17,6 @@ from onelogin.saml2.authn_request import OneLogin_Saml2_Authn_Request
 from onelogin.saml2.constants import OneLogin_Saml2_Constants as C
 from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 from onelogin.saml2.utils import OneLogin_Saml2_Utils
-
 from saml_support import cert_body, make_keypair
 
 
@@ -34,10 +33,12 @@ class IndependentSP:
         self.sign_requests = sign_requests
         self.want_encrypted = want_encrypted
         self.idp = OneLogin_Saml2_IdPMetadataParser.parse(idp_metadata)
+        self.idp_post = OneLogin_Saml2_IdPMetadataParser.parse(
+            idp_metadata, required_sso_binding=C.BINDING_HTTP_POST)
         self.last_request_id = None
         self.auth = None
 
-    def settings(self) -> dict:
+    def settings(self, idp: dict | None = None) -> dict:
         settings = {
             "strict": True, "debug": False,
             "sp": {
@@ -55,7 +56,7 @@ class IndependentSP:
                 "requestedAuthnContext": False, "rejectDeprecatedAlgorithm": True,
             },
         }
-        return OneLogin_Saml2_IdPMetadataParser.merge_settings(settings, self.idp)
+        return OneLogin_Saml2_IdPMetadataParser.merge_settings(settings, idp or self.idp)
 
     def metadata(self) -> str:
         """The SP's metadata as python3-saml publishes it (for the IdP's metadata folder)."""
@@ -78,7 +79,8 @@ class IndependentSP:
 
     def login_post(self, relay_state="") -> tuple[str, dict]:
         """(SSO URL, form fields) for the HTTP-POST binding, signed by python3-saml if asked."""
-        settings = OneLogin_Saml2_Auth(self._request({}), self.settings()).get_settings()
+        settings = OneLogin_Saml2_Auth(self._request({}),
+                                       self.settings(self.idp_post)).get_settings()
         request = OneLogin_Saml2_Authn_Request(settings)
         xml = request.get_xml()
         if self.sign_requests:
@@ -90,8 +92,7 @@ class IndependentSP:
                   .decode()}
         if relay_state:
             fields["RelayState"] = relay_state
-        post_url = self.idp["idp"]["singleSignOnService"]["url"].replace("/sso/redirect", "/sso/post")
-        return post_url, fields
+        return self.idp_post["idp"]["singleSignOnService"]["url"], fields
 
     def accept(self, page: str | bytes, *, unsolicited=False) -> OneLogin_Saml2_Auth:
         """Feed the IdP's POST-binding page to the ACS; return the processed python3-saml auth."""

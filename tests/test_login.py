@@ -1,11 +1,7 @@
 """Logging in and out through the login page."""
 
-import re
 
-from idp import db
-from idp.models import Account, AuditEvent
 
-import sqlalchemy as sa
 
 
 def test_login_page_has_the_form(client):

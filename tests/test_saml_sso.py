@@ -1,49 +1,166 @@
-"""Web SSO against an independent SP (python3-saml), over both bindings."""
+"""Web SSO against an independent SP (OneLogin's python3-saml), over both bindings."""
+
+import base64
 
 import pytest
-from saml_sp import IndependentSP, path_and_query, post_form
+from lxml import etree
+from onelogin.saml2.constants import OneLogin_Saml2_Constants as C
+from saml_fixtures import make_sp, saml_app, set_policy, sso  # noqa: F401
+from saml_sp import path_and_query, post_form
 
-from idp.saml import registrations
-from idp import db
-
-RELEASE = ["pairwise_id", "eppn", "display_name", "scoped_affiliation"]
+PAIRWISE = "urn:oasis:names:tc:SAML:attribute:pairwise-id"
+EPPN = "urn:oid:1.3.6.1.4.1.5923.1.1.1.6"
+DISPLAY_NAME = "urn:oid:2.16.840.1.113730.3.1.241"
+SCOPED_AFFILIATION = "urn:oid:1.3.6.1.4.1.5923.1.1.1.9"
 
 
 @pytest.fixture
-def idp(app, tmp_path):
-    folder = tmp_path / "metadata"
-    folder.mkdir()
-    app.config.update(METADATA_DIR=str(folder), SAML_METADATA_CHECK_SECONDS=0)
-    return app
-
-
-def add_sp(app, client, tmp_path, host, release=RELEASE, **options):
-    sp = IndependentSP(host, client.get("/saml/metadata").get_data(as_text=True), tmp_path,
-                       **options)
-    (tmp_path / "metadata" / f"{host}.xml").write_text(sp.metadata())
-    with app.app_context():
-        registrations.set_policy(sp.entity_id, attributes=release)
-        db.session().commit()
-    return sp
-
-
-def through_consent(client, response, csrf):
-    """Follow redirects; accept the consent screen if it shows; return the final page."""
-    while response.status_code in (302, 303):
-        response = client.get(path_and_query(response.headers["Location"]))
-        if "/consent/" in response.request.path:
-            response = client.post(response.request.path, data={
-                "csrf_token": csrf(response), "decision": "accept"})
-    return response
-
-
-def test_sp_initiated_redirect_with_existing_session(idp, client, tmp_path, make_account, login, csrf):
-    sp = add_sp(idp, client, tmp_path, "sp1.example.org")
+def person(make_account, login, client):
     username, password = make_account()
     login(client, username, password)
-    page = through_consent(client, client.get(path_and_query(sp.login_redirect("rs-1"))), csrf)
-    assert page.status_code == 200, page.get_data(as_text=True)[:2000]
+    return username
+
+
+def test_existing_session_answers_at_once_over_redirect(make_sp, client, csrf, person):
+    sp = make_sp("sp1.example.org")
+    auth = sso(client, sp, csrf, relay_state="https://sp1.example.org/page?a=1&b=2")
+    assert auth.get_errors() == [], auth.get_last_error_reason()
+    assert auth.get_nameid_format() == C.NAMEID_PERSISTENT
+    attributes = auth.get_attributes()
+    assert attributes[EPPN] == [f"{person}@example.edu"]
+    assert attributes[DISPLAY_NAME]
+    assert set(attributes[SCOPED_AFFILIATION]) == {"student@example.edu", "member@example.edu"}
+    assert attributes[PAIRWISE] == [f"{auth.get_nameid()}@example.edu"]
+    assert set(attributes) == {EPPN, DISPLAY_NAME, SCOPED_AFFILIATION, PAIRWISE}
+
+
+def test_relay_state_is_echoed_verbatim(make_sp, client, csrf, person):
+    sp = make_sp("sp1.example.org")
+    relay = "ü &<>\"'%20+/?x=1"
+    page = _page_after_redirect(client, sp, csrf, relay)
+    assert post_form(page.get_data())[1]["RelayState"] == relay
+
+
+def _page_after_redirect(client, sp, csrf, relay=""):
+    from saml_fixtures import follow
+
+    return follow(client, client.get(path_and_query(sp.login_redirect(relay))), csrf)
+
+
+def test_post_binding_without_session_goes_through_login(make_sp, client, csrf, make_account):
+    sp = make_sp("sp2.example.org", sign_requests=True)
+    username, password = make_account()
+    url, fields = sp.login_post("state-42")
+    response = client.post(path_and_query(url), data=fields)
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    login_page = client.get(path_and_query(response.headers["Location"]))
+    interaction = post_form(login_page.get_data())[1]["i"]
+    from saml_fixtures import follow
+
+    response = client.post("/login", data={"csrf_token": csrf(login_page), "username": username,
+                                           "password": password, "i": interaction})
+    page = follow(client, response, csrf)
     auth = sp.accept(page.get_data())
     assert auth.get_errors() == [], auth.get_last_error_reason()
-    assert auth.is_authenticated()
-    print(auth.get_attributes(), auth.get_nameid())
+    assert post_form(page.get_data())[1]["RelayState"] == "state-42"
+
+
+def test_pairwise_identifiers_differ_across_sps_and_stay_stable(make_sp, client, csrf, person):
+    first, second = make_sp("one.example.org"), make_sp("two.example.org")
+    ids = [sso(client, sp, csrf).get_nameid() for sp in (first, second, first, second)]
+    assert ids[0] == ids[2] and ids[1] == ids[3]
+    assert ids[0] != ids[1]
+    assert all(len(value) == 52 for value in ids)
+
+
+def test_transient_name_id_on_request(make_sp, client, csrf, person):
+    sp = make_sp("sp1.example.org")
+    settings = sp.settings
+    sp.settings = lambda: {**settings(), "sp": {**settings()["sp"],
+                                               "NameIDFormat": C.NAMEID_TRANSIENT}}
+    first, second = sso(client, sp, csrf), sso(client, sp, csrf)
+    assert first.get_nameid_format() == C.NAMEID_TRANSIENT
+    assert first.get_nameid() != second.get_nameid()
+
+
+def test_nothing_beyond_policy_is_released(saml_app, make_sp, client, csrf, person):
+    sp = make_sp("sp1.example.org", release=["eppn"])
+    assert set(sso(client, sp, csrf).get_attributes()) == {EPPN}
+    set_policy(saml_app, sp.entity_id, attributes=[])
+    assert sso(client, sp, csrf).get_attributes() == {}
+
+
+def test_force_authn_asks_for_the_password_again(make_sp, client, csrf, person):
+    sp = make_sp("sp1.example.org")
+    response = client.get(path_and_query(sp.login_redirect(force_authn=True)))
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_is_passive_without_session_returns_no_passive(make_sp, client):
+    sp = make_sp("sp1.example.org")
+    page = client.get(path_and_query(sp.login_redirect(is_passive=True)))
+    auth = sp.accept(page.get_data())
+    assert not auth.is_authenticated()
+    assert second_level_status(page) == "urn:oasis:names:tc:SAML:2.0:status:NoPassive"
+
+
+def test_declined_consent_returns_request_denied(make_sp, client, csrf, person):
+    from saml_fixtures import follow
+
+    sp = make_sp("sp1.example.org")
+    page = follow(client, client.get(path_and_query(sp.login_redirect())), csrf,
+                  consent="decline")
+    auth = sp.accept(page.get_data())
+    assert not auth.is_authenticated()
+    assert second_level_status(page) == "urn:oasis:names:tc:SAML:2.0:status:RequestDenied"
+
+
+def second_level_status(page) -> str:
+    xml = base64.b64decode(post_form(page.get_data())[1]["SAMLResponse"])
+    codes = etree.fromstring(xml).xpath("//*[local-name()='StatusCode']/@Value")
+    return codes[1]
+
+
+def test_consent_screen_shows_the_values_once(make_sp, client, csrf, person):
+    sp = make_sp("sp1.example.org")
+    first = client.get(path_and_query(sp.login_redirect()))
+    consent = client.get(path_and_query(first.headers["Location"]))
+    assert "/consent/" in consent.request.path
+    assert f"{person}@example.edu" in consent.get_data(as_text=True)
+    sso(client, sp, csrf)
+    again = client.get(path_and_query(sp.login_redirect()))
+    assert again.status_code == 200  # consent remembered: answered at once
+
+
+def test_encrypted_assertion_for_an_sp_that_wants_it(make_sp, client, csrf, person):
+    sp = make_sp("enc.example.org", want_encrypted=True)
+    page = _page_after_redirect(client, sp, csrf)
+    assert b"EncryptedAssertion" in base64.b64decode(
+        post_form(page.get_data())[1]["SAMLResponse"])
+    auth = sp.accept(page.get_data())
+    assert auth.get_errors() == [], auth.get_last_error_reason()
+    assert auth.get_attributes()[EPPN] == [f"{person}@example.edu"]
+
+
+def test_unsolicited_login_only_for_sps_that_allow_it(saml_app, make_sp, client, csrf, person):
+    sp = make_sp("sp1.example.org")
+    refused = client.get("/saml/sso/init", query_string={"sp": sp.entity_id})
+    assert refused.status_code == 403 and "SAML-010" in refused.get_data(as_text=True)
+    set_policy(saml_app, sp.entity_id, allow_unsolicited=True)
+    from saml_fixtures import follow
+
+    page = follow(client, client.get("/saml/sso/init", query_string={
+        "sp": sp.entity_id, "RelayState": "/welcome"}), csrf)
+    auth = sp.accept(page.get_data(), unsolicited=True)
+    assert auth.get_errors() == [], auth.get_last_error_reason()
+    assert post_form(page.get_data())[1]["RelayState"] == "/welcome"
+
+
+def test_signed_response_when_policy_says_so(saml_app, make_sp, client, csrf, person):
+    sp = make_sp("sp1.example.org")
+    set_policy(saml_app, sp.entity_id, sign_response=True)
+    settings = sp.settings
+    sp.settings = lambda: {**settings(), "security": {**settings()["security"],
+                                                     "wantMessagesSigned": True}}
+    auth = sso(client, sp, csrf)
+    assert auth.get_errors() == [], auth.get_last_error_reason()

@@ -80,7 +80,7 @@ def assertion(account: Account, provider: Provider, payload: dict, values: dict)
         name_id=name_id, authn=_authn(payload), sign_assertion=True,
         sign_response=provider.policy.sign_response,
         encrypt_assertion=provider.encryption_key and provider.policy.encrypt_assertions,
-        encrypt_assertion_self_contained=True, release_policy=idp_server.release_policy(idp),
+        encrypt_assertion_self_contained=False, release_policy=idp_server.release_policy(idp),
     )
     _remember_session(provider, name_id)
     return bindings.post_page(payload["acs"], "SAMLResponse", str(response),

@@ -123,10 +123,17 @@ class XmlsecBackend(CryptoBackend):
         context = xmlsec.EncryptionContext(manager)
         bits = _SESSION_KEY_BITS.get(self.data_encryption.href, 256)
         context.key = xmlsec.Key.generate(xmlsec.KeyData.AES, bits, xmlsec.KeyDataType.SESSION)
+        # lxml serializes the element with every namespace it uses declared on it, under the
+        # same prefixes: the plaintext stands alone, and once decrypted back in place its
+        # exclusive canonical form (hence the assertion's signature) is unchanged.
         try:
-            return context.encrypt_xml(template, node)
+            encrypted = context.encrypt_binary(template, etree.tostring(node))
         except xmlsec.Error as exc:
             raise EncryptError(str(exc)) from exc
+        parent = node.getparent()
+        if parent is not None:
+            parent.replace(node, encrypted)
+        return encrypted
 
     def decrypt(self, enctext, key_file):
         """Decrypt every xenc:EncryptedData of the document with the private key in `key_file`."""

@@ -19,7 +19,6 @@ from idp.saml import answer, hardening, intake, providers, release
 from idp.saml.blueprint import bp
 
 
-
 @bp.get("/sso/redirect")
 def sso_redirect():
     return _sso(intake.receive("AuthnRequest", BINDING_HTTP_REDIRECT))
