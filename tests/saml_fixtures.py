@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from saml_sp import IndependentSP, path_and_query
-
-from idp import db
-from idp.saml import registrations
+from saml_sp import IndependentSP, set_policy
 
 RELEASE = ["pairwise_id", "eppn", "display_name", "scoped_affiliation"]
 
@@ -36,27 +33,3 @@ def make_sp(saml_app, client, tmp_path):
         return sp
 
     return make
-
-
-def set_policy(app, entity_id, **settings):
-    with app.app_context():
-        registrations.set_policy(entity_id, **settings)
-        db.session().commit()
-
-
-def follow(client, response, csrf=None, consent="accept"):
-    """Follow redirects inside the IdP; answer the consent screen if it shows."""
-    while response.status_code in (302, 303):
-        response = client.get(path_and_query(response.headers["Location"]))
-        if "/consent/" in response.request.path and csrf is not None:
-            response = client.post(response.request.path, data={
-                "csrf_token": csrf(response), "decision": consent})
-    return response
-
-
-def sso(client, sp, csrf, relay_state="", **options):
-    """SP-initiated SSO over HTTP-Redirect with the client's session; the SP's result."""
-    page = follow(client, client.get(path_and_query(sp.login_redirect(relay_state, **options))),
-                  csrf)
-    assert page.status_code == 200, page.get_data(as_text=True)[:500]
-    return sp.accept(page.get_data())

@@ -19,6 +19,9 @@ from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 from onelogin.saml2.utils import OneLogin_Saml2_Utils
 from saml_support import cert_body, make_keypair
 
+from idp import db
+from idp.saml import registrations
+
 
 class IndependentSP:
     """One python3-saml SP at https://<host>/, with its own keys in `folder`."""
@@ -137,4 +140,25 @@ def path_and_query(url: str) -> str:
     return f"{parts.path}?{parts.query}" if parts.query else parts.path
 
 
-__all__ = ["IndependentSP", "post_form", "query_of", "path_and_query"]
+def set_policy(app, entity_id, **settings):
+    with app.app_context():
+        registrations.set_policy(entity_id, **settings)
+        db.session().commit()
+
+
+def follow(client, response, csrf=None, consent="accept"):
+    """Follow redirects inside the IdP; answer the consent screen if it shows."""
+    while response.status_code in (302, 303):
+        response = client.get(path_and_query(response.headers["Location"]))
+        if "/consent/" in response.request.path and csrf is not None:
+            response = client.post(response.request.path, data={
+                "csrf_token": csrf(response), "decision": consent})
+    return response
+
+
+def sso(client, sp, csrf, relay_state="", **options):
+    """SP-initiated SSO over HTTP-Redirect with the client's session; the SP's result."""
+    page = follow(client, client.get(path_and_query(sp.login_redirect(relay_state, **options))),
+                  csrf)
+    assert page.status_code == 200, page.get_data(as_text=True)[:500]
+    return sp.accept(page.get_data())

@@ -5,8 +5,9 @@ import base64
 import pytest
 from lxml import etree
 from onelogin.saml2.constants import OneLogin_Saml2_Constants as C
-from saml_fixtures import make_sp, saml_app, set_policy, sso  # noqa: F401
-from saml_sp import path_and_query, post_form
+from saml_sp import follow, path_and_query, post_form, set_policy, sso
+
+pytest_plugins = ("saml_fixtures",)
 
 PAIRWISE = "urn:oasis:names:tc:SAML:attribute:pairwise-id"
 EPPN = "urn:oid:1.3.6.1.4.1.5923.1.1.1.6"
@@ -42,8 +43,6 @@ def test_relay_state_is_echoed_verbatim(make_sp, client, csrf, person):
 
 
 def _page_after_redirect(client, sp, csrf, relay=""):
-    from saml_fixtures import follow
-
     return follow(client, client.get(path_and_query(sp.login_redirect(relay))), csrf)
 
 
@@ -55,8 +54,6 @@ def test_post_binding_without_session_goes_through_login(make_sp, client, csrf, 
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     login_page = client.get(path_and_query(response.headers["Location"]))
     interaction = post_form(login_page.get_data())[1]["i"]
-    from saml_fixtures import follow
-
     response = client.post("/login", data={"csrf_token": csrf(login_page), "username": username,
                                            "password": password, "i": interaction})
     page = follow(client, response, csrf)
@@ -105,8 +102,6 @@ def test_is_passive_without_session_returns_no_passive(make_sp, client):
 
 
 def test_declined_consent_returns_request_denied(make_sp, client, csrf, person):
-    from saml_fixtures import follow
-
     sp = make_sp("sp1.example.org")
     page = follow(client, client.get(path_and_query(sp.login_redirect())), csrf,
                   consent="decline")
@@ -147,8 +142,6 @@ def test_unsolicited_login_only_for_sps_that_allow_it(saml_app, make_sp, client,
     refused = client.get("/saml/sso/init", query_string={"sp": sp.entity_id})
     assert refused.status_code == 403 and "SAML-010" in refused.get_data(as_text=True)
     set_policy(saml_app, sp.entity_id, allow_unsolicited=True)
-    from saml_fixtures import follow
-
     page = follow(client, client.get("/saml/sso/init", query_string={
         "sp": sp.entity_id, "RelayState": "/welcome"}), csrf)
     auth = sp.accept(page.get_data(), unsolicited=True)
