@@ -117,8 +117,9 @@ def finish(lid):
     record = store().consume(f"saml:slo:{lid}")
     if record is None:
         raise KleidiError("SAML-015")
-    results = [(store().get(f"saml:slo:{lid}:{i}") or {}).get("status", "silent")
+    results = [(store().get(f"saml:slo:{lid}:{i}") or {}).get("status", "sent")
                for i in range(len(record["others"]))]
+    results = ["silent" if status == "sent" else status for status in results]
     complete = all(status in ("done", "unsupported") for status in results)
     message = samlp.logout_request_from_string(record["request"])
     received = intake.Received(message, providers.find(record["origin"]), record["binding"],
