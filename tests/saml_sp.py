@@ -57,6 +57,7 @@ class IndependentSP:
                 "wantAssertionsEncrypted": self.want_encrypted, "wantMessagesSigned": False,
                 "signatureAlgorithm": C.RSA_SHA256, "digestAlgorithm": C.SHA256,
                 "requestedAuthnContext": False, "rejectDeprecatedAlgorithm": True,
+                "wantAttributeStatement": False,  # a release may be empty (SAML core 2.7.3)
             },
         }
         return OneLogin_Saml2_IdPMetadataParser.merge_settings(settings, idp or self.idp)

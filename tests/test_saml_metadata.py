@@ -1,0 +1,67 @@
+"""The IdP's published metadata: what an SP or a federation reads about us."""
+
+from pathlib import Path
+
+from lxml import etree
+from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
+from onelogin.saml2.utils import OneLogin_Saml2_Utils
+
+NS = {"md": "urn:oasis:names:tc:SAML:2.0:metadata", "ds": "http://www.w3.org/2000/09/xmldsig#",
+      "mdui": "urn:oasis:names:tc:SAML:metadata:ui", "shibmd": "urn:mace:shibboleth:metadata:1.0",
+      "saml": "urn:oasis:names:tc:SAML:2.0:assertion", "remd": "http://refeds.org/metadata"}
+
+
+def signing_cert(app) -> str:
+    return (Path(app.config["KEYS_DIR"]) / "saml-signing.crt").read_text()
+
+
+def fetch(client):
+    response = client.get("/saml/metadata")
+    assert response.status_code == 200
+    assert response.mimetype == "application/samlmetadata+xml"
+    return response.get_data()
+
+
+def test_metadata_is_signed_with_the_signing_key(app, client):
+    document = fetch(client)
+    assert OneLogin_Saml2_Utils.validate_metadata_sign(document, signing_cert(app),
+                                                       raise_exceptions=True)
+    root = etree.fromstring(document)
+    assert root.xpath("ds:Signature/ds:SignedInfo/ds:SignatureMethod/@Algorithm", namespaces=NS) \
+        == ["http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"]
+    assert root.get("validUntil") > "2000"
+
+
+def test_tampered_metadata_fails_verification(app, client):
+    document = fetch(client).replace(b"helpdesk@", b"attacker@")
+    assert not OneLogin_Saml2_Utils.validate_metadata_sign(document, signing_cert(app))
+
+
+def test_an_sp_library_reads_endpoints_and_keys(client):
+    parsed = OneLogin_Saml2_IdPMetadataParser.parse(fetch(client))["idp"]
+    assert parsed["entityId"] == "http://localhost/saml/metadata"
+    assert parsed["singleSignOnService"]["url"] == "http://localhost/saml/sso/redirect"
+    assert parsed["singleLogoutService"]["url"] == "http://localhost/saml/slo/redirect"
+    assert parsed["x509certMulti"]["signing"] and parsed["x509certMulti"]["encryption"]
+
+
+def test_scope_mdui_contacts_and_categories(app, client):
+    root = etree.fromstring(fetch(client))
+    idp = root.find("md:IDPSSODescriptor", NS)
+    scopes = idp.xpath("md:Extensions/shibmd:Scope/text()", namespaces=NS)
+    assert app.config["SCOPE"] in scopes and set(app.config["INSTITUTION_DOMAINS"]) <= set(scopes)
+    names = idp.xpath("md:Extensions/mdui:UIInfo/mdui:DisplayName", namespaces=NS)
+    assert {n.get("{http://www.w3.org/XML/1998/namespace}lang") for n in names} == {"el", "en"}
+    for element in ("Description", "InformationURL", "PrivacyStatementURL", "Logo"):
+        assert idp.xpath(f"md:Extensions/mdui:UIInfo/mdui:{element}", namespaces=NS)
+    types = root.xpath("md:ContactPerson/@contactType", namespaces=NS)
+    assert {"technical", "support", "other"} <= set(types)
+    security = root.xpath("md:ContactPerson[@remd:contactType="
+                          "'http://refeds.org/metadata/contactType/security']", namespaces=NS)
+    assert security
+    attributes = root.xpath("md:Extensions//saml:Attribute/saml:AttributeValue/text()",
+                            namespaces=NS)
+    assert "https://refeds.org/sirtfi" in attributes
+    assert "http://refeds.org/category/research-and-scholarship" in attributes
+    bindings = idp.xpath("md:SingleSignOnService/@Binding", namespaces=NS)
+    assert len(bindings) == 2
