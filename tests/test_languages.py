@@ -1,7 +1,6 @@
 """Everything a person reads exists in Greek and English, and every error code is documented."""
 
 import re
-from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
