@@ -9,7 +9,6 @@ the message's KeyInfo; only the SAML profile of XML Signature is accepted (see h
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 
 import xmlsec
@@ -118,9 +117,7 @@ class XmlsecBackend(CryptoBackend):
         key_info = xmlsec.template.encrypted_data_ensure_key_info(template, ns="ds")
         encrypted_key = xmlsec.template.add_encrypted_key(key_info, xmlsec.Transform.RSA_OAEP)
         xmlsec.template.encrypted_data_ensure_cipher_value(encrypted_key)
-        manager = xmlsec.KeysManager()
-        manager.add_key(_public_key(cert_file, "pem"))
-        context = xmlsec.EncryptionContext(manager)
+        context = xmlsec.EncryptionContext(_manager(_read(cert_file), xmlsec.KeyFormat.CERT_PEM))
         bits = _SESSION_KEY_BITS.get(self.data_encryption.href, 256)
         context.key = xmlsec.Key.generate(xmlsec.KeyData.AES, bits, xmlsec.KeyDataType.SESSION)
         # lxml serializes the element with every namespace it uses declared on it, under the
@@ -138,8 +135,7 @@ class XmlsecBackend(CryptoBackend):
     def decrypt(self, enctext, key_file):
         """Decrypt every xenc:EncryptedData of the document with the private key in `key_file`."""
         root = hardening.parse(enctext, max_bytes=10_000_000)
-        manager = xmlsec.KeysManager()
-        manager.add_key(_private_key(key_file))
+        manager = _manager(_read(key_file), xmlsec.KeyFormat.PEM)
         encrypted = root.findall(f".//{{{XENC}}}EncryptedData")
         if not encrypted:
             raise DecryptError("nothing encrypted")
@@ -189,24 +185,24 @@ def _serialize(root) -> str:
 
 
 def _private_key(key_file: str) -> xmlsec.Key:
-    return _load_key(key_file, xmlsec.KeyFormat.PEM, *_file_version(key_file))
+    return _load_key(_read(key_file), xmlsec.KeyFormat.PEM)
 
 
 def _public_key(cert_file: str, cert_type: str) -> xmlsec.Key:
     key_format = xmlsec.KeyFormat.CERT_DER if cert_type == "der" else xmlsec.KeyFormat.CERT_PEM
-    return _load_key(cert_file, key_format, *_file_version(cert_file))
+    return _load_key(_read(cert_file), key_format)
 
 
-def _file_version(path: str) -> tuple[int, int]:
-    # Keys are cached per file version: rotating a key file takes effect at once.
-    stat = os.stat(path)
-    return stat.st_mtime_ns, stat.st_size
+def _read(path: str) -> bytes:
+    # Keys are cached by content, not by name: pysaml2 hands over fresh temporary files, and a
+    # rotated key file takes effect at once.
+    with open(path, "rb") as handle:
+        return handle.read()
 
 
 @lru_cache(maxsize=256)
-def _load_key(path: str, key_format, _mtime: int, _size: int) -> xmlsec.Key:
-    with open(path, "rb") as handle:
-        return xmlsec.Key.from_memory(handle.read(), key_format, None)
+def _load_key(data: bytes, key_format) -> xmlsec.Key:
+    return xmlsec.Key.from_memory(data, key_format, None)
 
 
 @lru_cache(maxsize=256)
@@ -215,6 +211,14 @@ def certificate_key(body: str) -> xmlsec.Key:
     lines = [body[i:i + 64] for i in range(0, len(body), 64)]
     pem = "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n"
     return xmlsec.Key.from_memory(pem.encode("ascii"), xmlsec.KeyFormat.CERT_PEM, None)
+
+
+@lru_cache(maxsize=64)
+def _manager(data: bytes, key_format) -> xmlsec.KeysManager:
+    # A keys manager costs ~13 ms to create (it sets up an X.509 store): one per key.
+    manager = xmlsec.KeysManager()
+    manager.add_key(_load_key(data, key_format))
+    return manager
 
 
 def security_context(config, data_encryption: str | None = None) -> SecurityContext:
