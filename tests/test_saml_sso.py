@@ -72,9 +72,7 @@ def test_pairwise_identifiers_differ_across_sps_and_stay_stable(make_sp, client,
 
 def test_transient_name_id_on_request(make_sp, client, csrf, person):
     sp = make_sp("sp1.example.org")
-    settings = sp.settings
-    sp.settings = lambda: {**settings(), "sp": {**settings()["sp"],
-                                               "NameIDFormat": C.NAMEID_TRANSIENT}}
+    _with_settings(sp, "sp", NameIDFormat=C.NAMEID_TRANSIENT)
     first, second = sso(client, sp, csrf), sso(client, sp, csrf)
     assert first.get_nameid_format() == C.NAMEID_TRANSIENT
     assert first.get_nameid() != second.get_nameid()
@@ -152,8 +150,50 @@ def test_unsolicited_login_only_for_sps_that_allow_it(saml_app, make_sp, client,
 def test_signed_response_when_policy_says_so(saml_app, make_sp, client, csrf, person):
     sp = make_sp("sp1.example.org")
     set_policy(saml_app, sp.entity_id, sign_response=True)
-    settings = sp.settings
-    sp.settings = lambda: {**settings(), "security": {**settings()["security"],
-                                                     "wantMessagesSigned": True}}
+    _with_settings(sp, "security", wantMessagesSigned=True)
     auth = sso(client, sp, csrf)
     assert auth.get_errors() == [], auth.get_last_error_reason()
+
+
+def test_force_authn_is_answered_after_the_password(make_sp, client, csrf, make_account, login):
+    sp = make_sp("sp1.example.org")
+    username, password = make_account()
+    login(client, username, password)
+    sso(client, sp, csrf)  # consent given, session established
+    response = client.get(path_and_query(sp.login_redirect(force_authn=True)))
+    login_page = client.get(path_and_query(response.headers["Location"]))
+    interaction = post_form(login_page.get_data())[1]["i"]
+    response = client.post("/login", data={"csrf_token": csrf(login_page), "username": username,
+                                           "password": password, "i": interaction})
+    auth = sp.accept(follow(client, response, csrf).get_data())
+    assert auth.get_errors() == [], auth.get_last_error_reason()
+
+
+def _with_settings(sp, section, **values):
+    settings = sp.settings
+    sp.settings = lambda idp=None: {**settings(idp), section: {**settings(idp)[section], **values}}
+
+
+def test_refeds_mfa_without_a_second_factor_is_no_authn_context(make_sp, client, csrf, person):
+    sp = make_sp("mfa.example.org")
+    _with_settings(sp, "security", requestedAuthnContext=["https://refeds.org/profile/mfa"])
+    page = _page_after_redirect(client, sp, csrf)
+    assert second_level_status(page) == "urn:oasis:names:tc:SAML:2.0:status:NoAuthnContext"
+
+
+def test_unsupported_name_id_format_is_invalid_name_id_policy(make_sp, client, csrf, person):
+    sp = make_sp("mail.example.org")
+    _with_settings(sp, "sp", NameIDFormat=C.NAMEID_EMAIL_ADDRESS)
+    page = _page_after_redirect(client, sp, csrf)
+    assert second_level_status(page) == "urn:oasis:names:tc:SAML:2.0:status:InvalidNameIDPolicy"
+
+
+def test_refeds_mfa_after_a_second_factor(make_sp, client, csrf, person):
+    sp = make_sp("mfa.example.org")
+    _with_settings(sp, "security", requestedAuthnContext=["https://refeds.org/profile/mfa"])
+    with client.session_transaction() as session:
+        session["amr"] = ["pwd", "otp"]
+    page = _page_after_redirect(client, sp, csrf)
+    auth = sp.accept(page.get_data())
+    assert auth.get_errors() == [], auth.get_last_error_reason()
+    assert auth.get_last_authn_contexts() == ["https://refeds.org/profile/mfa"]

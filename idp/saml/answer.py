@@ -68,7 +68,8 @@ def status(payload: dict, which: str, text: str | None = None):
 
 def assertion(account: Account, provider: Provider, payload: dict, values: dict):
     """The signed (and, if the SP publishes a key for it, encrypted) Response."""
-    if REFEDS_MFA in payload["requested_contexts"] and "mfa" not in session.get("amr", []):
+    mfa = REFEDS_MFA in payload["requested_contexts"]
+    if mfa and not second_factor_used(session.get("amr") or []):
         return status(payload, "no-context", "REFEDS MFA is not available for this login")
     name_format = release.choose_format(payload["name_id_format"], list(provider.name_id_formats))
     if name_format is None:
@@ -77,7 +78,8 @@ def assertion(account: Account, provider: Provider, payload: dict, values: dict)
     name_id = release.name_id(account, provider, name_format, idp_server.entity_id())
     response = idp.create_authn_response(
         vocabulary.saml_values(values), payload["request_id"], payload["acs"], provider.entity_id,
-        name_id=name_id, authn=_authn(payload), sign_assertion=True,
+        name_id=name_id, authn=_authn(REFEDS_MFA if mfa else AUTHN_PASSWORD_PROTECTED),
+        sign_assertion=True,
         sign_response=provider.policy.sign_response,
         encrypt_assertion=provider.encryption_key and provider.policy.encrypt_assertions,
         encrypt_assertion_self_contained=False, release_policy=idp_server.release_policy(idp),
@@ -87,9 +89,14 @@ def assertion(account: Account, provider: Provider, payload: dict, values: dict)
                               payload["relay_state"])
 
 
-def _authn(payload: dict) -> dict:
+def second_factor_used(amr: list[str]) -> bool:
+    """RFC 8176 methods of this login: "mfa", or a password and a one-time code."""
+    return "mfa" in amr or {"pwd", "otp"} <= set(amr)
+
+
+def _authn(class_ref: str) -> dict:
     instant = datetime.fromtimestamp(session.get("auth_time", 0), UTC)
-    return {"class_ref": AUTHN_PASSWORD_PROTECTED,
+    return {"class_ref": class_ref,
             "authn_instant": int(instant.timestamp()),
             "authn_auth": idp_server.entity_id()}
 
