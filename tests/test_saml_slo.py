@@ -87,3 +87,23 @@ def _status_codes(url: str) -> str:
 
     raw = base64.b64decode(query_of(url)["SAMLResponse"])
     return zlib.decompress(raw, -15).decode()
+
+
+def test_logout_started_at_the_idp_tells_every_sp(three_sps, client, csrf):
+    confirm = client.get("/saml/logout")
+    body = confirm.get_data(as_text=True)
+    assert all(sp.entity_id in body for sp, _auth in three_sps)
+    assert client.post("/saml/logout", data={}).status_code == 400  # no CSRF token, nothing ends
+    page = client.post("/saml/logout", data={"csrf_token": csrf(confirm)})
+    sources = frames(page)
+    assert len(sources) == 3
+    for source, (sp, _auth) in zip(sources, three_sps, strict=True):
+        errors, answer = sp.handle_logout_message(client.get(source).headers["Location"])
+        assert errors == []
+        client.get(path_and_query(answer))
+    summary = client.get(f"/saml/slo/finish/{sources[0].split('/')[-2]}")
+    cells = html.fromstring(summary.get_data()).xpath("//table//tr/td[2]/@class")
+    assert cells == ["done", "done", "done"]
+    assert not html.fromstring(summary.get_data()).xpath("//a[@class='button']")
+    again = client.get(path_and_query(three_sps[0][0].login_redirect()))
+    assert again.status_code == 302 and "/login" in again.headers["Location"]

@@ -1,4 +1,5 @@
-"""Single Logout: an SP's LogoutRequest ends the IdP session and, front-channel, the others.
+"""Single Logout: an SP's LogoutRequest (or the IdP's own logout page, /saml/logout) ends the
+IdP session and, front-channel, the sessions at the other SPs.
 
 The page after the request embeds one frame per other SP of the session; each frame carries a
 signed LogoutRequest to its SP and shows the SP's answer. The page moves on by itself after
@@ -11,8 +12,9 @@ from __future__ import annotations
 
 import secrets
 
-from flask import abort, current_app, redirect, render_template, request, session
+from flask import current_app, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
+from flask_wtf import FlaskForm
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, samlp
 from saml2.saml import NameID
 from saml2.samlp import STATUS_PARTIAL_LOGOUT, STATUS_SUCCESS, STATUS_UNKNOWN_PRINCIPAL
@@ -47,19 +49,42 @@ def _logout_request(received: intake.Received):
     mine = known.get(origin.entity_id)
     if not mine or message.name_id is None or message.name_id.text != mine["name_id"]:
         return _answer_origin(received, STATUS_UNKNOWN_PRINCIPAL)
+    return _end_session({"origin": origin.entity_id, "request": str(message),
+                         "binding": received.binding, "relay_state": received.relay_state})
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def idp_logout():
+    """Logout started here: end the session and tell every SP of it (CSRF-protected form)."""
+    form = LogoutForm()
+    if request.method == "POST" and form.validate_on_submit():
+        return _end_session({"origin": None})
+    if request.method == "POST":
+        raise KleidiError("GEN-003")
+    services = list((session.get("saml") or {}).get("sps", {}))
+    return render_template("saml/logout_confirm.html", form=form,
+                           services=_named([{"sp": sp} for sp in services]))
+
+
+class LogoutForm(FlaskForm):
+    """Nothing but the CSRF token."""
+
+
+def _end_session(record: dict):
+    """Keep what finishing needs, end the IdP session, show the propagation page."""
+    known = (session.get("saml") or {}).get("sps", {})
+    record["others"] = [{"sp": sp, **entry} for sp, entry in known.items()
+                        if sp != record["origin"]]
     lid = secrets.token_urlsafe(18)
-    others = [{"sp": sp, **record} for sp, record in known.items() if sp != origin.entity_id]
-    _put(f"saml:slo:{lid}", {"origin": origin.entity_id, "request": str(message),
-                             "binding": received.binding, "relay_state": received.relay_state,
-                             "others": others})
+    _put(f"saml:slo:{lid}", record)
     account = sessions.current_account()
     if account is not None:
-        audit.record("saml.logout", account=account, relying_party=origin.entity_id)
+        audit.record("saml.logout", account=account, relying_party=record["origin"])
         db.session().commit()
     sessions.logout()
-    if not others:
-        return redirect(f"/saml/slo/finish/{lid}")
-    return render_template("saml/logout.html", lid=lid, others=_named(others),
+    if not record["others"]:
+        return redirect(url_for("saml.finish", lid=lid))
+    return render_template("saml/logout.html", lid=lid, others=_named(record["others"]),
                            wait=current_app.config["SAML_LOGOUT_WAIT_SECONDS"])
 
 
@@ -113,7 +138,7 @@ def _logout_response(binding: str, values):
 
 @bp.get("/slo/finish/<lid>")
 def finish(lid):
-    """The summary page, whose button carries the LogoutResponse to the SP that asked."""
+    """The summary page; its button carries the LogoutResponse to the SP that asked, if any."""
     record = store().consume(f"saml:slo:{lid}")
     if record is None:
         raise KleidiError("SAML-015")
@@ -121,40 +146,47 @@ def finish(lid):
                for i in range(len(record["others"]))]
     results = ["silent" if status == "sent" else status for status in results]
     complete = all(status in ("done", "unsupported") for status in results)
-    message = samlp.logout_request_from_string(record["request"])
-    received = intake.Received(message, providers.find(record["origin"]), record["binding"],
-                               record["relay_state"], True)
-    answer = _answer_origin(received, STATUS_SUCCESS if complete else STATUS_PARTIAL_LOGOUT,
-                            render=False)
-    return render_template("saml/logout_done.html", answer=answer,
-                           rows=list(zip(_named(record["others"]), results, strict=True)),
-                           origin=received.provider.display_name(_lang()) if received.provider
-                           else record["origin"])
+    answer, origin = None, None
+    provider = providers.find(record["origin"]) if record["origin"] else None
+    if provider is not None:
+        message = samlp.logout_request_from_string(record["request"])
+        received = intake.Received(message, provider, record["binding"], record["relay_state"],
+                                   True)
+        answer = _answer(received, STATUS_SUCCESS if complete else STATUS_PARTIAL_LOGOUT)
+        origin = provider.display_name(_lang())
+    return render_template("saml/logout_done.html", answer=answer, origin=origin,
+                           rows=list(zip(_named(record["others"]), results, strict=True)))
 
 
-def _answer_origin(received: intake.Received, status_code: str, render: bool = True):
-    """The LogoutResponse to the requesting SP: a redirect, or a POST page."""
-    if received.provider is None:
-        abort(410)
-    idp = idp_server.server()
-    status = _status(status_code)
-    binding = received.binding
-    response = idp.create_logout_response(received.message, [binding], status=status,
-                                          sign=binding == BINDING_HTTP_POST,
-                                          sign_alg=RSA_SHA256, digest_alg=idp_server.SHA256)
-    destination = idp.response_args(received.message, [binding])["destination"]
-    if binding == BINDING_HTTP_POST:
-        answer = {"post": destination, "message": bindings.encoded(str(response)),
-                  "relay_state": received.relay_state}
-    else:
-        info = idp.apply_binding(binding, str(response), destination, received.relay_state or "",
-                                 response=True, sign=True, sigalg=RSA_SHA256)
-        answer = {"url": dict(info["headers"])["Location"]}
-    if not render:
-        return answer
+def _answer_origin(received: intake.Received, status_code: str):
+    """Answer the requesting SP at once: a redirect, or a POST page."""
+    answer = _answer(received, status_code)
+    if answer is None:
+        raise KleidiError("SAML-011", reason="the SP has no SingleLogoutService")
     if "url" in answer:
         return redirect(answer["url"])
-    return bindings.post_page(destination, "SAMLResponse", str(response), received.relay_state)
+    return bindings.post_page(answer["post"], "SAMLResponse", answer["xml"], answer["relay_state"])
+
+
+def _answer(received: intake.Received, status_code: str) -> dict | None:
+    """The LogoutResponse, over the binding of the request if the SP has it, else the other."""
+    idp = idp_server.server()
+    other = BINDING_HTTP_POST if received.binding == BINDING_HTTP_REDIRECT else BINDING_HTTP_REDIRECT
+    for binding in (received.binding, other):
+        if idp.metadata.single_logout_service(received.provider.entity_id, binding, "spsso"):
+            break
+    else:
+        return None
+    response = str(idp.create_logout_response(
+        received.message, [binding], status=_status(status_code),
+        sign=binding == BINDING_HTTP_POST, sign_alg=RSA_SHA256, digest_alg=idp_server.SHA256))
+    destination = idp.response_args(received.message, [binding])["destination"]
+    if binding == BINDING_HTTP_POST:
+        return {"post": destination, "xml": response, "message": bindings.encoded(response),
+                "relay_state": received.relay_state}
+    info = idp.apply_binding(binding, response, destination, received.relay_state or "",
+                             response=True, sign=True, sigalg=RSA_SHA256)
+    return {"url": dict(info["headers"])["Location"]}
 
 
 def _status(code: str):
