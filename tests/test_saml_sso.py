@@ -197,3 +197,24 @@ def test_refeds_mfa_after_a_second_factor(make_sp, client, csrf, person):
     auth = sp.accept(page.get_data())
     assert auth.get_errors() == [], auth.get_last_error_reason()
     assert auth.get_last_authn_contexts() == ["https://refeds.org/profile/mfa"]
+
+
+def test_response_fields_the_profile_requires(make_sp, client, csrf, person):
+    sp = make_sp("sp1.example.org")
+    page = _page_after_redirect(client, sp, csrf)
+    root = etree.fromstring(base64.b64decode(post_form(page.get_data())[1]["SAMLResponse"]))
+
+    def one(path):
+        found = root.xpath(path)
+        assert len(found) == 1, path
+        return found[0]
+
+    assert one("/*/@Destination") == sp.acs
+    assert one("/*/@InResponseTo") == sp.last_request_id
+    confirmation = "//*[local-name()='SubjectConfirmationData']"
+    assert one(f"{confirmation}/@Recipient") == sp.acs
+    assert one(f"{confirmation}/@InResponseTo") == sp.last_request_id
+    assert one("//*[local-name()='Audience']/text()") == sp.entity_id
+    assert one("//*[local-name()='Conditions']/@NotOnOrAfter") > one("/*/@IssueInstant")
+    assert one(f"{confirmation}/@NotOnOrAfter") > one("/*/@IssueInstant")
+    assert one("//*[local-name()='Assertion']/*[local-name()='Signature']") is not None
