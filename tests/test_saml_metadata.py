@@ -2,9 +2,13 @@
 
 from pathlib import Path
 
+import pytest
 from lxml import etree
 from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 from onelogin.saml2.utils import OneLogin_Saml2_Utils
+
+from idp import create_app
+from idp.config import ConfigurationError
 
 NS = {"md": "urn:oasis:names:tc:SAML:2.0:metadata", "ds": "http://www.w3.org/2000/09/xmldsig#",
       "mdui": "urn:oasis:names:tc:SAML:metadata:ui", "shibmd": "urn:mace:shibboleth:metadata:1.0",
@@ -65,3 +69,9 @@ def test_scope_mdui_contacts_and_categories(app, client):
     assert "http://refeds.org/category/research-and-scholarship" in attributes
     bindings = idp.xpath("md:SingleSignOnService/@Binding", namespaces=NS)
     assert len(bindings) == 2
+
+
+def test_an_unknown_encryption_algorithm_stops_start_up(base_settings):
+    with pytest.raises(ConfigurationError, match="SAML_DATA_ENCRYPTION"):
+        create_app({**base_settings,
+                    "SAML_DATA_ENCRYPTION": "http://www.w3.org/2001/04/xmlenc#tripledes-cbc"})

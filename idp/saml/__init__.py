@@ -16,9 +16,14 @@ from idp.saml import codes  # noqa: F401  (defines the SAML-0xx error codes)
 def init_app(app: Flask) -> None:
     """Register the /saml endpoints and the ``kleidi sp`` commands."""
     from idp import csrf
-    from idp.saml import cli, logout, sso
+    from idp.config import ConfigurationError
+    from idp.saml import cli, crypto, logout, sso
     from idp.saml.blueprint import bp
 
+    try:
+        crypto.XmlsecBackend(app.config["SAML_DATA_ENCRYPTION"])
+    except ValueError as error:
+        raise ConfigurationError(f"KLEIDI_SAML_DATA_ENCRYPTION: {error}") from None
     app.register_blueprint(bp)
     csrf.exempt(sso.sso_post)
     csrf.exempt(logout.slo_post)
