@@ -119,7 +119,13 @@ def _certificates(sp, use: str) -> tuple[str, ...]:
 
 def _check_valid_until(entity, source: str) -> None:
     valid_until = entity.get("validUntil")
-    if valid_until and datetime.fromisoformat(valid_until.replace("Z", "+00:00")) < clock.now():
+    if not valid_until:
+        return
+    try:
+        expiry = datetime.fromisoformat(valid_until.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise MetadataError(f"{source}: unreadable validUntil {valid_until!r}") from exc
+    if expiry.tzinfo is None or expiry < clock.now():
         raise MetadataError(f"{source}: metadata expired at {valid_until}")
 
 
