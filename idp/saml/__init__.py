@@ -8,9 +8,18 @@ Modules: ``crypto`` (in-process xmlsec backend), ``hardening`` (checks on untrus
 
 from __future__ import annotations
 
+import warnings
+
+from cryptography.utils import CryptographyDeprecationWarning
 from flask import Flask
 
-from idp.saml import codes  # noqa: F401  (defines the SAML-0xx error codes)
+with warnings.catch_warnings():
+    # pysaml2 7.5 names CFB where cryptography no longer keeps it (for a cookie cipher that
+    # Kleidi does not use); the warning would greet every `kleidi` command.
+    warnings.filterwarnings("ignore", "CFB has been moved", CryptographyDeprecationWarning)
+    import saml2.cryptography.symmetric  # noqa: F401
+
+from idp.saml import codes  # noqa: E402, F401  (defines the SAML-0xx error codes)
 
 
 def init_app(app: Flask) -> None:
