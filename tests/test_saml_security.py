@@ -80,6 +80,11 @@ def test_signed_post_and_redirect_requests_are_accepted(raw_sp, client, keys):
     accepted(redirect(client, request_xml("_r2", SSO_REDIRECT), keys["sp"][0]))
 
 
+def test_acs_by_index_from_metadata_is_accepted(raw_sp, client, keys):
+    by_index = request_xml(attributes=' AssertionConsumerServiceIndex="0"')
+    accepted(post(client, sign_xml(by_index, keys["sp"][0])))
+
+
 def test_unsigned_request_refused_when_the_sp_signs(raw_sp, client):
     refused(post(client, request_xml()), "SAML-004", 403)
     refused(redirect(client, request_xml("_r2", SSO_REDIRECT)), "SAML-004", 403)

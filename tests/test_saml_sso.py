@@ -218,3 +218,26 @@ def test_response_fields_the_profile_requires(make_sp, client, csrf, person):
     assert one("//*[local-name()='Conditions']/@NotOnOrAfter") > one("/*/@IssueInstant")
     assert one(f"{confirmation}/@NotOnOrAfter") > one("/*/@IssueInstant")
     assert one("//*[local-name()='Assertion']/*[local-name()='Signature']") is not None
+
+
+def test_shared_identifiers_when_the_policy_releases_them(make_sp, client, csrf, person):
+    sp = make_sp("shared.example.org", release=["eduperson_unique_id", "schgr_ac_person_id",
+                                                "subject_id"])
+    released = sso(client, sp, csrf).get_attributes()
+    unique = released["urn:oid:1.3.6.1.4.1.5923.1.1.1.13"][0]
+    academic_id = released["urn:oid:1.3.6.1.4.1.36215.1.2.3"][0]
+    assert unique == f"{academic_id}@example.edu"
+    assert released["urn:oasis:names:tc:SAML:attribute:subject-id"] == [unique]
+    assert academic_id.isalnum() and len(academic_id) <= 64
+
+
+def test_withdrawn_consent_is_asked_again(saml_app, make_sp, client, csrf, person):
+    from idp import accounts, consent, db
+
+    sp = make_sp("sp1.example.org")
+    sso(client, sp, csrf)
+    with saml_app.app_context():
+        assert consent.withdraw(accounts.find_by_username(person), sp.entity_id)
+        db.session().commit()
+    again = client.get(path_and_query(sp.login_redirect()))
+    assert "/consent/" in again.headers["Location"]
