@@ -148,6 +148,14 @@ def test_issue_instant_window():
     refused("issue-instant", hardening.check_issue_instant, "2026-05-01T11:59:00", now, 300, 60)
 
 
+def test_not_on_or_after():
+    now = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    hardening.check_not_expired("2026-05-01T12:05:00Z", now, skew=60)
+    hardening.check_not_expired("2026-05-01T11:59:30Z", now, skew=60)
+    refused("issue-instant", hardening.check_not_expired, "2026-05-01T11:58:00Z", now, 60)
+    refused("issue-instant", hardening.check_not_expired, "soon", now, 60)
+
+
 def test_relay_state_is_bounded_in_bytes_not_characters():
     hardening.check_relay_state("a" * 80)
     hardening.check_relay_state(None)

@@ -184,6 +184,16 @@ def check_issue_instant(value: str | None, now: datetime, max_age: int, skew: in
         raise UnsafeMessage("issue-instant", "stale")
 
 
+def check_not_expired(value: str, now: datetime, skew: int) -> None:
+    """Refuse a message whose NotOnOrAfter has passed (beyond the allowed skew)."""
+    try:
+        expiry = _parse_instant(value)
+    except ValueError as exc:
+        raise UnsafeMessage("issue-instant", "unreadable NotOnOrAfter") from exc
+    if expiry <= now - timedelta(seconds=skew):
+        raise UnsafeMessage("issue-instant", "expired")
+
+
 def _parse_instant(value: str) -> datetime:
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if parsed.tzinfo is None:

@@ -99,6 +99,9 @@ def _check_freshness(root, kind, binding, signed) -> None:
     hardening.check_issue_instant(root.get("IssueInstant"), clock.now(),
                                   config["SAML_REQUEST_MAX_AGE_SECONDS"],
                                   config["SAML_CLOCK_SKEW_SECONDS"])
+    expiry = root.get("NotOnOrAfter")  # LogoutRequest only
+    if expiry is not None:
+        hardening.check_not_expired(expiry, clock.now(), config["SAML_CLOCK_SKEW_SECONDS"])
     destination = root.get("Destination")
     if signed and not destination:
         raise KleidiError("SAML-014", reason="signed request without Destination")
