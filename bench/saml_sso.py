@@ -234,12 +234,14 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--clients", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads (kleidi serve: 4)")
     args = parser.parse_args()
     folder, port = Path(tempfile.mkdtemp(prefix="kleidi-bench-")), free_port()
     env = environment(folder, port)
     username, password = prepare(folder, env)
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "--workers", "1", "--threads", "4",
+        [str(Path(sys.executable).parent / "gunicorn"), "--workers", "1",
+         "--threads", str(args.threads),
          "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
         cwd=ROOT, env=env)
     try:
@@ -272,7 +274,8 @@ def measure(port, master, username, password, folder, args) -> dict:
         "measured_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "platform": platform.platform()},
-        "setup": {"server": "gunicorn, 1 worker, gthread 4 threads", "clients": args.clients,
+        "setup": {"server": f"gunicorn, 1 worker, gthread {args.threads} threads",
+                  "clients": args.clients,
                   "binding": "HTTP-Redirect AuthnRequest -> HTTP-POST Response",
                   "signature": "assertion signed, RSA-2048, RSA-SHA256, in-process xmlsec",
                   "database": "SQLite (a file of this run)",

@@ -75,3 +75,15 @@ def test_an_unknown_encryption_algorithm_stops_start_up(base_settings):
     with pytest.raises(ConfigurationError, match="SAML_DATA_ENCRYPTION"):
         create_app({**base_settings,
                     "SAML_DATA_ENCRYPTION": "http://www.w3.org/2001/04/xmlenc#tripledes-cbc"})
+
+
+def test_valid_until_follows_the_clock(app, client, clock):
+    from datetime import timedelta
+
+    from idp import clock as idp_clock
+
+    clock.advance(3 * 86400)
+    with app.app_context():
+        expected = idp_clock.now() + timedelta(days=app.config["SAML_METADATA_VALID_DAYS"])
+    valid_until = etree.fromstring(fetch(client)).get("validUntil")
+    assert valid_until[:10] == expected.strftime("%Y-%m-%d")

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import xmlsec
@@ -13,6 +12,7 @@ from lxml import etree
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.saml import NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT
 
+from idp import clock
 from idp.saml import server as idp_server
 from idp.saml import vocabulary
 
@@ -42,7 +42,7 @@ def _e(parent, name: str, text: str | None = None, **attributes):
 def signed_metadata() -> bytes:
     """The signed metadata document, regenerated hourly or when a key changes."""
     signing = Path(idp_server.key_path("signing", "crt"))
-    version = (signing.stat().st_mtime_ns, int(time.time() // REGENERATE_SECONDS))
+    version = (signing.stat().st_mtime_ns, clock.timestamp() // REGENERATE_SECONDS)
     cached = current_app.extensions.get("kleidi.saml.metadata")
     if cached is None or cached[0] != version:
         cached = (version, sign(build()))
@@ -52,7 +52,7 @@ def signed_metadata() -> bytes:
 
 def build() -> etree._Element:
     config = current_app.config
-    valid_until = datetime.now(UTC) + timedelta(days=config["SAML_METADATA_VALID_DAYS"])
+    valid_until = clock.now() + timedelta(days=config["SAML_METADATA_VALID_DAYS"])
     entity_id = idp_server.entity_id()
     root = etree.Element(f"{{{MD}}}EntityDescriptor", nsmap=NSMAP, entityID=entity_id,
                          validUntil=valid_until.strftime("%Y-%m-%dT%H:%M:%SZ"),
