@@ -273,7 +273,8 @@ def measure(port, master, username, password, folder, args) -> dict:
     return {
         "measured_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform()},
+                    "platform": platform.platform(),
+                    "load_average_1m_after": round(os.getloadavg()[0], 2)},
         "setup": {"server": f"gunicorn, 1 worker, gthread {args.threads} threads",
                   "clients": args.clients,
                   "binding": "HTTP-Redirect AuthnRequest -> HTTP-POST Response",
