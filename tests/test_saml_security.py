@@ -221,3 +221,11 @@ def test_missing_message_and_garbage(raw_sp, client):
     refused(client.get("/saml/sso/redirect"), "SAML-013", 400)
     refused(client.post("/saml/sso/post", data={"SAMLRequest": "%%%"}), "SAML-00")
     refused(post(client, "<not-saml/>"), "SAML-002", 400)
+
+
+def test_error_pages_speak_greek_by_default_and_english_on_request(raw_sp, client):
+    greek = client.get("/saml/sso/redirect").get_data(as_text=True)
+    assert "Κανένα μήνυμα SAML" in greek and "SAML-013" in greek
+    client.get("/lang/en")
+    english = client.get("/saml/sso/redirect").get_data(as_text=True)
+    assert "No SAML message" in english and "SAML-013" in english
