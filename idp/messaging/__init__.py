@@ -1,0 +1,112 @@
+"""Email and SMS to people: texts from templates in their language, delivered via an outbox.
+
+Use :func:`enqueue` inside the transaction that creates the state the message is about; the
+worker (``kleidi worker``, or a thread inside the development server) delivers it through the
+configured gateway of its channel:
+
+* email: ``EMAIL_GATEWAY`` "smtp" (``SMTP_URL``) or "dev";
+* sms: ``SMS_GATEWAY`` "http" (``SMS_HTTP_*``) or "dev".
+
+The "dev" gateway keeps messages for ``kleidi outbox`` to print. Message texts are the
+templates ``templates/messages/<name>.<channel>.txt`` (first line of an email: its subject),
+rendered with the person's language.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask, current_app, render_template
+from flask_babel import force_locale
+
+from idp.messaging import outbox
+from idp.messaging.gateways import DevGateway, HTTPSMSGateway, SMTPGateway
+
+log = logging.getLogger(__name__)
+CHANNELS = ("email", "sms")
+
+
+def render(name: str, channel: str, language: str, **context) -> tuple[str, str]:
+    """(subject, body) of template ``name`` for ``channel`` in ``language``."""
+    with force_locale(language):
+        text = render_template(f"messages/{name}.{channel}.txt", **context).strip()
+    if channel == "email":
+        subject, _, body = text.partition("\n")
+        return subject.strip(), body.strip() + "\n"
+    return "", text
+
+
+def enqueue(channel: str, recipient: str, name: str, language: str, **context) -> bool:
+    """Write message ``name`` to ``recipient`` into the current transaction.
+
+    False when it was not queued because the hourly SMS budget is spent (logged as an alert).
+    """
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel}")
+    if channel == "sms" and not outbox.within_sms_budget():
+        return False
+    subject, body = render(name, channel, language, **context)
+    outbox.add(channel, recipient, subject, body, name)
+    return True
+
+
+def gateways(config: dict | None = None) -> dict:
+    """The gateway of each channel, from the configuration."""
+    config = config or current_app.config
+    return {"email": _email_gateway(config), "sms": _sms_gateway(config)}
+
+
+def _email_gateway(config: dict):
+    if config["EMAIL_GATEWAY"] == "smtp":
+        return SMTPGateway(config["SMTP_URL"], config["MAIL_FROM"])
+    return _dev_gateway(config, "EMAIL_GATEWAY")
+
+
+def _sms_gateway(config: dict):
+    if config["SMS_GATEWAY"] == "http":
+        return HTTPSMSGateway(config["SMS_HTTP_URL"], config["SMS_HTTP_BODY"],
+                              auth=config["SMS_HTTP_AUTH"], sender=config["SMS_SENDER"],
+                              content_type=config["SMS_HTTP_CONTENT_TYPE"])
+    return _dev_gateway(config, "SMS_GATEWAY")
+
+
+def _dev_gateway(config: dict, setting: str):
+    if config[setting] != "dev":
+        raise ValueError(f"{setting} must be one of smtp/http or dev")
+    if config["ENV"] == "production":
+        raise ValueError(f"{setting}=dev keeps messages in the database: not in production")
+    return DevGateway()
+
+
+def run_worker(app: Flask, *, interval: float, stop: threading.Event) -> None:
+    """Deliver due messages every ``interval`` seconds until ``stop`` is set."""
+    while not stop.is_set():
+        with app.app_context():
+            try:
+                outbox.deliver_due(gateways())
+            except Exception:  # noqa: BLE001 - the worker must outlive one bad round
+                log.exception("outbox worker round failed")
+        stop.wait(interval)
+
+
+def _start_inprocess_worker(app: Flask) -> None:
+    """Development: a daemon thread delivers messages, started by the first request."""
+    started = threading.Lock()
+
+    @app.before_request
+    def _start_once():
+        if started.acquire(blocking=False):
+            thread = threading.Thread(target=run_worker, daemon=True, name="outbox-worker",
+                                      kwargs={"app": app, "interval": 2.0,
+                                              "stop": threading.Event()})
+            thread.start()
+
+
+def init_app(app: Flask) -> None:
+    from idp.messaging import cli
+
+    cli.init_app(app)
+    if app.config["OUTBOX_INPROCESS_WORKER"] and not app.testing:
+        _start_inprocess_worker(app)
+
