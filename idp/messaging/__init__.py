@@ -20,6 +20,7 @@ import threading
 from flask import Flask, current_app, render_template
 from flask_babel import force_locale
 
+from idp.config import ConfigurationError
 from idp.messaging import outbox
 from idp.messaging.gateways import DevGateway, HTTPSMSGateway, SMTPGateway
 
@@ -58,13 +59,13 @@ def gateways(config: dict | None = None) -> dict:
 
 
 def _email_gateway(config: dict):
-    if config["EMAIL_GATEWAY"] == "smtp":
+    if (config["EMAIL_GATEWAY"] or ("smtp" if config["SMTP_URL"] else "dev")) == "smtp":
         return SMTPGateway(config["SMTP_URL"], config["MAIL_FROM"])
     return _dev_gateway(config, "EMAIL_GATEWAY")
 
 
 def _sms_gateway(config: dict):
-    if config["SMS_GATEWAY"] == "http":
+    if (config["SMS_GATEWAY"] or ("http" if config["SMS_HTTP_URL"] else "dev")) == "http":
         return HTTPSMSGateway(config["SMS_HTTP_URL"], config["SMS_HTTP_BODY"],
                               auth=config["SMS_HTTP_AUTH"], sender=config["SMS_SENDER"],
                               content_type=config["SMS_HTTP_CONTENT_TYPE"])
@@ -72,10 +73,11 @@ def _sms_gateway(config: dict):
 
 
 def _dev_gateway(config: dict, setting: str):
-    if config[setting] != "dev":
-        raise ValueError(f"{setting} must be one of smtp/http or dev")
+    if config[setting] not in ("", "dev"):
+        raise ConfigurationError(f"KLEIDI_{setting} must be smtp/http or dev")
     if config["ENV"] == "production":
-        raise ValueError(f"{setting}=dev keeps messages in the database: not in production")
+        raise ConfigurationError(f"production needs a real {setting.split('_')[0].lower()} "
+                                 "gateway: set KLEIDI_SMTP_URL / KLEIDI_SMS_HTTP_URL")
     return DevGateway()
 
 
@@ -107,6 +109,7 @@ def init_app(app: Flask) -> None:
     from idp.messaging import cli
 
     cli.init_app(app)
-    if app.config["OUTBOX_INPROCESS_WORKER"] and not app.testing:
+    gateways(app.config)  # a misconfigured gateway stops start-up, not the first message
+    if app.config["OUTBOX_INPROCESS_WORKER"] and app.config["ENV"] == "development":
         _start_inprocess_worker(app)
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Mapped, mapped_column
 
-from idp import audit, clock, db, flows, identifiers, passwords
+from idp import accounts, audit, clock, db, flows, identifiers
 from idp.db import Base
 from idp.models import Account, Affiliation, Person, RegistryRecord
 from selfservice.activation import identity
@@ -104,15 +104,12 @@ def _account(person: Person, record: RegistryRecord, flow: flows.Flow,
         audit.record("account.username_changed", account=account, old=account.username,
                      new=username, reason="transfer")
         account.username = username
-    now = clock.now()
     account.domain = _domain(record.role)
-    account.status, account.activated_at = "active", now
-    account.password_hash, account.password_changed_at = passwords.hash_password(password), now
-    account.must_change_password = False
-    account.session_epoch = (account.session_epoch or 0) + 1
+    account.status, account.activated_at = "active", clock.now()
     account.mobile = record.mobile_phone if flow.data.get("consent_mobile") else None
     account.external_email = record.ext_email if flow.data.get("consent_email") else None
     db.session().flush()
+    accounts.set_password(account, password)
     return account, transfer
 
 

@@ -6,21 +6,28 @@ from babel import Locale
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, RadioField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from idp.password_policy import policy
 from selfservice.activation import identity
 
 ROLE_LABELS = {"student": _l("I am a student")}
 
 
-def countries() -> list[tuple[str, str]]:
+def countries() -> list[SelectChoice]:
     """Two-letter country codes with their names in the page's language, Greece first."""
     names = Locale.parse(str(get_locale())).territories
     codes = sorted((code for code in names if len(code) == 2 and code.isalpha()),
                    key=lambda code: names[code])
-    return [("GR", names["GR"])] + [(code, names[code]) for code in codes if code != "GR"]
+    return [SelectChoice("GR", names["GR"])] + [
+        SelectChoice(code, names[code]) for code in codes if code != "GR"]
 
 
 class RoleForm(FlaskForm):
@@ -78,8 +85,8 @@ class AmkaForm(FlaskForm):
 
 class ForeignIdForm(FlaskForm):
     kind = RadioField(_l("What will you give?"), validators=[InputRequired()], choices=[
-        ("foreign", _l("A social security number of another country")),
-        ("ehic", _l("The number of my European Health Insurance Card")),
+        SelectChoice("foreign", _l("A social security number of another country")),
+        SelectChoice("ehic", _l("The number of my European Health Insurance Card")),
     ])
     ssn = StringField(_l("Social security number"), validators=[Optional(), Length(max=40)])
     ssn_country = SelectField(_l("Country that issued it"), validators=[Optional()])
@@ -88,7 +95,7 @@ class ForeignIdForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.ssn_country.choices = [("", "—")] + countries()
+        self.ssn_country.choices = [SelectChoice("", "—"), *countries()]
 
     def validate_ssn(self, field):
         if self.kind.data != "foreign":
@@ -116,6 +123,3 @@ class ConsentForm(FlaskForm):
 class PasswordForm(FlaskForm):
     password = PasswordField(_l("New password"), validators=[InputRequired()])
     confirmation = PasswordField(_l("New password, again"), validators=[InputRequired()])
-
-    def limit(self) -> int:
-        return policy().max_length

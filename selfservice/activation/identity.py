@@ -14,7 +14,6 @@ import phonenumbers
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from stdnum.exceptions import ValidationError
 from stdnum.gr import amka as amka_number
 from stdnum.gr import vat
 

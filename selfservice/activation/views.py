@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from idp import flows, pins
 from idp.password_policy import policy
+from idp.roles import ROLES
 from selfservice.activation import completion, forms, steps
 
 bp = Blueprint("activation", __name__, url_prefix="/activate")
@@ -31,7 +32,7 @@ def _go(flow: flows.Flow):
 @bp.route("/", methods=["GET", "POST"])
 def role():
     form = forms.RoleForm()
-    form.role.choices = [(name, forms.ROLE_LABELS.get(name, name))
+    form.role.choices = [forms.SelectChoice(name, forms.ROLE_LABELS.get(name, name))
                          for name in current_app.config["ACTIVATION_ROLES"]]
     if form.validate_on_submit():
         return _go(steps.begin(form.role.data))
@@ -99,7 +100,7 @@ def review(flow_id):
         steps.consent(flow, mobile=form.consent_mobile.data, email=form.consent_email.data)
         return _go(flow)
     return render_template("activation/review.html", form=form, flow=flow,
-                           data=steps.review(flow))
+                           data=steps.review(flow), roles=ROLES)
 
 
 @bp.route("/<flow_id>/password", methods=["GET", "POST"])

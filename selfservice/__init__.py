@@ -1,0 +1,1 @@
+"""Self-service: the procedures people run themselves, from the login page or signed in."""
