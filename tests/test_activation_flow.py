@@ -265,3 +265,37 @@ def test_audit_events_of_completion(app, client, outbox, make_registry_record):
         events = db.session().scalars(sa.select(AuditEvent.event)).all()
         assert "activation.completed" in events and "password.set" in events
         assert db.session().scalar(sa.select(sa.func.count()).select_from(Affiliation)) == 1
+
+
+def test_a_username_is_never_issued_to_another_person(app, client, outbox,
+                                                      make_registry_record, make_account):
+    make_account("151200012345")  # someone else already holds the name this record gives
+    make_registry_record(ssn=amka_for(date(2004, 3, 9)))
+    _, response = activate(client, outbox, "00012345")
+    assert response.status_code == 409 and "ACT-007" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session().scalar(sa.select(sa.func.count()).select_from(Person)) == 1
+
+
+def test_a_failure_during_completion_leaves_nothing_half_made(app, client, outbox,
+                                                              make_registry_record,
+                                                              monkeypatch):
+    from selfservice.activation import completion
+
+    make_registry_record(ssn=amka_for(date(2004, 3, 9)))
+    flow, _ = activate(client, outbox, "00012345")
+    submit(client, f"{flow}/review", {"consent_mobile": "y"})
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(completion.audit, "record", broken)
+        with pytest.raises(RuntimeError):
+            submit(client, f"{flow}/password", {"password": PASSWORD, "confirmation": PASSWORD})
+    with app.app_context():
+        for table in (Person, Account, Affiliation, AuditEvent):
+            assert db.session().scalar(sa.select(sa.func.count()).select_from(table)) == 0
+    response = submit(client, f"{flow}/password", {"password": PASSWORD,
+                                                   "confirmation": PASSWORD})
+    assert response.status_code == 303  # the flow is still at its password step

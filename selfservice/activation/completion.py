@@ -29,6 +29,17 @@ class RetiredUsername(Base):
     retired_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=clock.now)
 
 
+def held_by_another(username: str, person: Person | None) -> bool:
+    """True if ``username`` belongs, or once belonged, to someone else: never reissued."""
+    owners = db.session().scalars(
+        sa.select(Account.person_id).where(Account.username == username).union(
+            sa.select(Account.person_id).join(RetiredUsername,
+                                              RetiredUsername.account_id == Account.id)
+            .where(RetiredUsername.username == username))
+    ).all()
+    return any(owner != (person.id if person else None) for owner in owners)
+
+
 def complete(flow: flows.Flow, password: str) -> Account:
     """Create or reuse the person, add the affiliation, issue the account; move to done."""
     session = db.session()

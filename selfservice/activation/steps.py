@@ -18,7 +18,7 @@ from idp import db, errors, flows, messaging, pins
 from idp.models import RegistryRecord
 from idp.password_policy import policy
 from idp.usernames import UsernameError, student_username
-from selfservice.activation import identity
+from selfservice.activation import completion, identity
 
 KIND = PURPOSE = "activation"
 ACTIVE_ENROLLMENT = {None, "", "active"}
@@ -51,7 +51,7 @@ errors.define("ACT-005", 409, _l("This AMKA belongs to another person"),
 errors.define("ACT-006", 403, _l("The AMKA does not match your date of birth"),
               _l("The AMKA you gave does not match the date of birth in the registry. "
                  "%(next)s", next=_SECRETARIAT))
-errors.define("ACT-007", 500, _l("Your username cannot be issued"),
+errors.define("ACT-007", 409, _l("Your username cannot be issued"),
               _l("Your registry data do not fit the username pattern of the institution. "
                  "%(next)s", next=_SECRETARIAT))
 errors.define("ACT-008", 404, _l("This kind of account cannot be activated here"),
@@ -117,9 +117,11 @@ def check_pin(flow: flows.Flow, candidate: str) -> str:
         refuse(flow, "ACT-002", record=record.id)
     if record.enrollment_status not in ACTIVE_ENROLLMENT:
         refuse(flow, "ACT-004", record=record.id)
-    username = _username(flow, record)
-    if identity.active_account(identity.existing_person(record), username):
+    username, person = _username(flow, record), identity.existing_person(record)
+    if identity.active_account(person, username):
         refuse(flow, "ACT-003", record=record.id)
+    if completion.held_by_another(username, person):
+        refuse(flow, "ACT-007", record=record.id, reason="username held by another person")
     flows.advance(flow, "review" if record.ssn else "amka", username=username)
     db.session().commit()
     return result
