@@ -20,7 +20,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["TESTING"] = app.config["ENV"] == "testing"
     _prepare_keys(app.config)
 
-    from idp import db, errors, i18n, jsonlog, login, messaging, navigation, ops, sessions, store
+    from idp import cli, db, errors, i18n, jsonlog, login, messaging, navigation, ops, sessions
+    from idp import store
     from selfservice import activation
 
     jsonlog.configure(app.config["LOG_LEVEL"])
@@ -33,6 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
     navigation.init_app(app)
     app.register_blueprint(ops.bp)
     login.init_app(app)
+    cli.init_app(app)
     messaging.init_app(app)
     activation.init_app(app)
     if app.config["PROXY_COUNT"]:

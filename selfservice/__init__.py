@@ -1,1 +1,1 @@
-"""Self-service: the procedures people run themselves, from the login page or signed in."""
+"""Self-service flows reachable from the login page: activation, recovery, contacts, applications."""
