@@ -70,7 +70,7 @@ def test_resend_invalidates_the_previous_pin(app, client, outbox, registry):
 def test_five_wrong_pins_end_the_flow(app, client, outbox, registry):
     flow, pin = pin_page(client, outbox)
     wrong = f"{(int(pin) + 1) % 10 ** 6:06d}"
-    for left in ("απομένουν 4", "απομένουν 3", "απομένουν 2", "απομένει 1"):
+    for left in ("απομένουν: 4", "απομένουν: 3", "απομένουν: 2", "απομένουν: 1"):
         response = enter_pin(client, flow, wrong)
         assert response.status_code == 400 and left in response.get_data(as_text=True)
     final = enter_pin(client, flow, wrong)
@@ -148,7 +148,7 @@ def test_resends_per_flow_are_limited(app, client, outbox, registry):
 def test_sends_per_contact_are_limited(app, client, outbox, registry, window):
     app.config.update({"PIN_SENDS_PER_CONTACT_HOUR": 100, "PIN_SENDS_PER_CONTACT_DAY": 100,
                        f"PIN_SENDS_PER_CONTACT_{window}": 2})
-    for number in range(2):
+    for _ in range(2):
         pin_page(app.test_client(), outbox)
     flow = start(client)
     response = submit(client, f"{flow}/identify", {"registration_id": "00012345",
