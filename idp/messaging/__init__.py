@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from flask import Flask, current_app, render_template
 from flask_babel import force_locale
@@ -81,15 +82,33 @@ def _dev_gateway(config: dict, setting: str):
     return DevGateway()
 
 
+HOUSEKEEPING_SECONDS = 300
+
+
+def add_housekeeping(app: Flask, task) -> None:
+    """Have the worker call ``task()`` (in an app context) every few minutes, e.g. to delete
+    expired records. A task must be idempotent and quick."""
+    app.extensions.setdefault("kleidi.housekeeping", []).append(task)
+
+
 def run_worker(app: Flask, *, interval: float, stop: threading.Event) -> None:
     """Deliver due messages every ``interval`` seconds until ``stop`` is set."""
+    last_housekeeping = 0.0
     while not stop.is_set():
         with app.app_context():
-            try:
-                outbox.deliver_due(gateways())
-            except Exception:  # noqa: BLE001 - the worker must outlive one bad round
-                log.exception("outbox worker round failed")
+            _guarded(outbox.deliver_due, gateways())
+            if time.monotonic() - last_housekeeping >= HOUSEKEEPING_SECONDS:
+                last_housekeeping = time.monotonic()
+                for task in app.extensions.get("kleidi.housekeeping", []):
+                    _guarded(task)
         stop.wait(interval)
+
+
+def _guarded(task, *args) -> None:
+    try:
+        task(*args)
+    except Exception:  # noqa: BLE001 - the worker must outlive one bad round
+        log.exception("worker task failed", extra={"task": getattr(task, "__name__", "?")})
 
 
 def _start_inprocess_worker(app: Flask) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from idp import navigation
+from idp import flows, messaging, navigation
 
 
 def init_app(app: Flask) -> None:
@@ -20,3 +20,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     navigation.add_link(app, "activation.role", _l("Activate your account (new students)"),
                         order=10)
+    messaging.add_housekeeping(app, flows.purge_expired)
