@@ -27,7 +27,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
-from idp import clock, db, errors, flows
+from idp import audit, clock, db, errors, flows
 from idp.db import Base
 from idp.store import store
 
@@ -127,6 +127,8 @@ def verify(flow: flows.Flow, purpose: str, candidate: str) -> str:
     candidate = (candidate or "").strip()
     if not hmac.compare_digest(digest(flow.id, purpose, candidate), pin.digest):
         if flows.record_wrong_answer(flow) >= current_app.config["PIN_MAX_ATTEMPTS"]:
+            audit.record("pin.attempts_exhausted", actor="anonymous", kind=flow.kind,
+                         purpose=purpose)
             flows.fail(flow, "pin_attempts")
             raise errors.KleidiError("PIN-002", kind=flow.kind)
         return WRONG

@@ -156,6 +156,10 @@ def test_afm_in_registry_must_match_with_country(app, client, outbox, make_regis
     body = response.get_data(as_text=True)
     assert response.status_code == 403 and "ACT-002" in body and "Γραμματεία" in body
     assert client.get(f"{flow}/review").status_code == 403  # the flow is over
+    with app.app_context():
+        event = db.session().scalars(sa.select(AuditEvent)
+                                     .where(AuditEvent.event == "activation.refused")).one()
+        assert event.detail["code"] == "ACT-002"
 
 
 def test_transferring_student_keeps_academic_id(app, client, outbox, make_registry_record,
@@ -299,3 +303,18 @@ def test_a_failure_during_completion_leaves_nothing_half_made(app, client, outbo
     response = submit(client, f"{flow}/password", {"password": PASSWORD,
                                                    "confirmation": PASSWORD})
     assert response.status_code == 303  # the flow is still at its password step
+
+
+def test_every_step_speaks_english_when_asked(app, outbox, make_registry_record):
+    make_registry_record()
+    client = app.test_client()
+    client.set_cookie(app.config["LANGUAGE_COOKIE_NAME"], "en")
+    flow, _ = activate(client, outbox, "00012345")
+    assert "valid 15 minutes, once" in outbox.messages[-1]["body"]  # the SMS too
+    assert "Social security number" in client.get(f"{flow}/amka").get_data(as_text=True)
+    other = client.get(f"{flow}/amka?other=1").get_data(as_text=True)
+    assert "European Health Insurance Card" in other
+    submit(client, f"{flow}/amka", {"amka": amka_for(date(2004, 3, 9))})
+    assert "Check your data" in client.get(f"{flow}/review").get_data(as_text=True)
+    submit(client, f"{flow}/review", {})
+    assert "we recommend 15 or more" in client.get(f"{flow}/password").get_data(as_text=True)

@@ -13,6 +13,7 @@ from test_activation_flow import amka_for, enter_pin, identify, start, submit
 
 from idp import db, pins
 from idp.messaging.outbox import OutboxMessage
+from idp.models import AuditEvent
 from idp.pins import Pin
 
 MOBILE = "+306912345678"
@@ -77,6 +78,9 @@ def test_five_wrong_pins_end_the_flow(app, client, outbox, registry):
     assert final.status_code == 403 and "PIN-002" in final.get_data(as_text=True)
     blocked = client.get(f"{flow}/pin")
     assert blocked.status_code == 403 and "FLOW-004" in blocked.get_data(as_text=True)
+    with app.app_context():
+        events = db.session().scalars(sa.select(AuditEvent.event)).all()
+    assert events == ["pin.attempts_exhausted"]
 
 
 def test_a_pin_of_another_flow_does_not_work(app, client, outbox, registry):

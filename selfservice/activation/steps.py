@@ -16,7 +16,7 @@ import time
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from idp import db, errors, flows, messaging, pins
+from idp import audit, db, errors, flows, messaging, pins
 from idp.models import RegistryRecord
 from idp.password_policy import policy
 from idp.usernames import UsernameError, student_username
@@ -61,7 +61,9 @@ errors.define("ACT-008", 404, _l("This kind of account cannot be activated here"
 
 
 def refuse(flow: flows.Flow, code: str, **context) -> None:
-    """End the flow for good and show the coded error."""
+    """End the flow for good (with an audit event) and show the coded error."""
+    audit.record("activation.refused", actor="anonymous", code=code,
+                 **{k: v for k, v in context.items() if k == "record"})
     flows.fail(flow, code)
     raise errors.KleidiError(code, **context)
 
