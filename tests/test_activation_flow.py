@@ -318,3 +318,20 @@ def test_every_step_speaks_english_when_asked(app, outbox, make_registry_record)
     assert "Check your data" in client.get(f"{flow}/review").get_data(as_text=True)
     submit(client, f"{flow}/review", {})
     assert "we recommend 15 or more" in client.get(f"{flow}/password").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"mobile": "+306912345678", "email": "eleni.n@example.org"}, "όχι και τα δύο"),
+    ({}, "Δώστε το κινητό ή το email"),
+    ({"mobile": "2101234567"}, "Δεν είναι έγκυρος αριθμός κινητού"),  # a landline
+    ({"email": "not-an-address"}, "Δεν είναι έγκυρη διεύθυνση email"),
+    ({"mobile": "+306912345678", "tin": "123456789"}, "Δεν είναι έγκυρος ΑΦΜ"),
+])
+def test_identify_form_checks_identifiers(app, client, outbox, make_registry_record, fields,
+                                          message):
+    make_registry_record()
+    flow = start(client)
+    response = submit(client, f"{flow}/identify", {"registration_id": "00012345",
+                                                   "tin_country": "GR", **fields})
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
+    assert outbox.messages == []

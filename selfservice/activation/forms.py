@@ -46,11 +46,17 @@ class IdentifyForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.tin_country.choices = countries()
 
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if not (self.mobile.data or "").strip() and not (self.email.data or "").strip():
+            message = _l("Give the mobile or the email you declared on admission.")
+            self.mobile.errors = [*self.mobile.errors, message]
+            return False
+        return valid
+
     def validate_mobile(self, field):
         if field.data and self.email.data:
             raise ValidationError(_l("Give either your mobile or your email, not both."))
-        if not field.data and not self.email.data:
-            raise ValidationError(_l("Give the mobile or the email you declared on admission."))
         if field.data:
             field.normalized = identity.normalize_mobile(field.data)
             if field.normalized is None:
