@@ -117,6 +117,8 @@ class Defaults:
     #: An activation must be finished within this long of starting it (longer than a PIN
     #: lives, shorter than an idle session, which holds the flow's binding to the browser).
     ACTIVATION_FLOW_SECONDS = 25 * 60
+    #: Activations one client address may start per hour (each writes a flow record).
+    ACTIVATION_STARTS_PER_IP_HOUR = 60
     #: The identify step answers no sooner than this, matching data or not (no timing oracle).
     ACTIVATION_IDENTIFY_MIN_SECONDS = 0.1
     #: A PIN works once and only this long (uregister: 15 minutes).

@@ -335,3 +335,17 @@ def test_identify_form_checks_identifiers(app, client, outbox, make_registry_rec
                                                    "tin_country": "GR", **fields})
     assert response.status_code == 400 and message in response.get_data(as_text=True)
     assert outbox.messages == []
+
+
+@pytest.mark.settings(ACTIVATION_STARTS_PER_IP_HOUR=2)
+def test_starts_per_address_are_limited(app, client):
+    start(client)
+    start(client)
+    refused = submit(client, "/activate/", {"role": "student"})
+    assert refused.status_code == 429 and "ACT-009" in refused.get_data(as_text=True)
+
+
+def test_a_role_not_offered_is_refused(app, client):
+    page = client.get("/activate/")
+    response = client.post("/activate/", data={"csrf_token": csrf_token(page), "role": "staff"})
+    assert response.status_code == 400  # not among the form's choices

@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from idp import audit, db, errors, flows, messaging, pins
 from idp.models import RegistryRecord
 from idp.password_policy import policy
+from idp.store import store
 from idp.usernames import UsernameError, student_username
 from selfservice.activation import completion, identity
 
@@ -58,6 +59,9 @@ errors.define("ACT-007", 409, _l("Your username cannot be issued"),
                  "%(next)s", next=_SECRETARIAT))
 errors.define("ACT-008", 404, _l("This kind of account cannot be activated here"),
               _l("Only the roles listed on the activation page can be activated online."))
+errors.define("ACT-009", 429, _l("Too many activations started"),
+              _l("Too many activations were started from your connection. Wait an hour and "
+                 "try again."))
 
 
 def refuse(flow: flows.Flow, code: str, **context) -> None:
@@ -68,9 +72,13 @@ def refuse(flow: flows.Flow, code: str, **context) -> None:
     raise errors.KleidiError(code, **context)
 
 
-def begin(role: str) -> flows.Flow:
-    if role not in current_app.config["ACTIVATION_ROLES"]:
+def begin(role: str, ip: str | None) -> flows.Flow:
+    """A new activation for ``role``, within the per-address hourly limit of new flows."""
+    config = current_app.config
+    if role not in config["ACTIVATION_ROLES"]:
         raise errors.KleidiError("ACT-008", role=role)
+    if ip and store().incr(f"activation:start:{ip}", 3600) > config["ACTIVATION_STARTS_PER_IP_HOUR"]:
+        raise errors.KleidiError("ACT-009")
     flow = flows.start(KIND)
     flows.advance(flow, "identify", role=role)
     db.session().commit()
@@ -90,6 +98,8 @@ def identify(flow: flows.Flow, *, registration_id: str, mobile: str | None, emai
     contact_key = pins.contact_key(mobile or email)
     flows.advance(flow, "pin_sent", record_id=found.record_id, channel=found.channel,
                   tin_ok=found.tin_ok, language=language, contact_key=contact_key)
+    if found.found:
+        flow.subject = f"registry_record:{found.record_id}"
     try:
         _send_pin(flow, ip)
     finally:

@@ -35,7 +35,7 @@ def role():
     form.role.choices = [forms.SelectChoice(name, forms.ROLE_LABELS.get(name, name))
                          for name in current_app.config["ACTIVATION_ROLES"]]
     if form.validate_on_submit():
-        return _go(steps.begin(form.role.data))
+        return _go(steps.begin(form.role.data, request.remote_addr))
     status = 400 if request.method == "POST" else 200
     return render_template("activation/role.html", form=form), status
 
