@@ -168,7 +168,10 @@ def advance(flow: Flow, target: str, **data) -> Flow:
 
 
 def fail(flow: Flow, reason: str) -> None:
-    """End ``flow`` for good (committed at once, whatever the caller does next)."""
+    """End ``flow`` for good (committed at once, whatever the caller does next).
+
+    Its data are replaced by the reason: what a refused person typed is not kept.
+    """
     db.session().execute(
         sa.update(Flow).where(Flow.id == flow.id).values(state=FAILED, data={"reason": reason})
     )

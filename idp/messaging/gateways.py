@@ -116,7 +116,7 @@ class DevGateway:
     """Development only: keeps messages in a table for ``kleidi outbox`` to print."""
 
     def send(self, message: Outgoing) -> None:
-        from idp.messaging.outbox import DevMessage
+        from idp.messaging.outbox import DevMessage  # the outbox module imports this one
 
         with db.transaction() as session:
             session.add(DevMessage(channel=message.channel, recipient=message.recipient,
