@@ -43,13 +43,12 @@ def free_port() -> int:
 
 
 def environment(folder: Path, port: int) -> dict:
-    env = {**os.environ, "KLEIDI_ENV": "development", "KLEIDI_KEYS_DIR": str(folder / "keys"),
+    return {**os.environ, "KLEIDI_ENV": "development", "KLEIDI_KEYS_DIR": str(folder / "keys"),
            # its own SQLite file: a benchmark never writes into a shared database
            "KLEIDI_DATABASE_URL": f"sqlite:///{folder / 'bench.sqlite3'}",
            "KLEIDI_METADATA_DIR": str(folder / "metadata"),
            "KLEIDI_BASE_URL": f"http://127.0.0.1:{port}", "KLEIDI_LOG_LEVEL": "WARNING",
            "KLEIDI_STORE_PREFIX": f"kleidi-bench:{secrets.token_hex(4)}:"}
-    return env
 
 
 def sp_metadata(entity_id: str, encryption_cert: str | None) -> str:
@@ -180,6 +179,14 @@ def run_scenario(port: int, cookie: str, sp: str, requests: int, clients: int,
             "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]}
 
 
+def floor_cpu_ms(port: int, cookie: str, worker: int, count: int = 500) -> float:
+    """Worker CPU per request of a trivial endpoint (/healthz) with the same session cookie."""
+    client, before = Client(port, cookie), cpu_seconds(worker)
+    for _ in range(count):
+        client.request("GET", "/healthz")
+    return 1000 * (cpu_seconds(worker) - before) / count
+
+
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -266,7 +273,7 @@ def measure(port, master, username, password, folder, args) -> dict:
         figures = run_scenario(port, cookie, sp, args.requests, args.clients,
                                time.monotonic() + args.seconds)
         cpu = cpu_seconds(worker) - before
-        figures.update(worker_cpu_seconds=cpu,
+        figures.update(worker_cpu_seconds=cpu, cpu_ms_per_response=1000 * cpu / figures["responses"],
                        responses_per_second_wall=figures["responses"] / figures["wall_seconds"],
                        responses_per_worker_core_second=figures["responses"] / cpu if cpu else None)
         scenarios[name] = figures
@@ -283,6 +290,7 @@ def measure(port, master, username, password, folder, args) -> dict:
                   "store": "Redis" if os.environ.get("KLEIDI_REDIS_URL") else "in-process"},
         "response_signature_verified_by_python3_saml": check_signature(port, cookie, folder),
         "raw_rsa2048_sign_per_second": raw_signing_rate(folder / "keys" / "saml-signing.key"),
+        "trivial_endpoint_cpu_ms_per_request": floor_cpu_ms(port, cookie, worker),
         "scenarios": scenarios,
         "target_responses_per_worker_core_second": 300,
     }
