@@ -229,3 +229,19 @@ def test_error_pages_speak_greek_by_default_and_english_on_request(raw_sp, clien
     client.get("/lang/en")
     english = client.get("/saml/sso/redirect").get_data(as_text=True)
     assert "No SAML message" in english and "SAML-013" in english
+
+
+@pytest.mark.parametrize("attributes", [
+    ' ForceAuthn="maybe"', ' AssertionConsumerServiceIndex="abc"', ' IsPassive="2"',
+    ' ProtocolBinding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Artifact"',
+])
+def test_invalid_request_attributes_get_a_coded_page(raw_sp, client, keys, attributes):
+    signed = sign_xml(request_xml(attributes=attributes), keys["sp"][0])
+    response = post(client, signed)
+    assert response.status_code in (400, 403)
+    assert "SAML-0" in response.get_data(as_text=True)
+
+
+def test_wrong_version_is_unreadable(raw_sp, client, keys):
+    signed = sign_xml(request_xml().replace('Version="2.0"', 'Version="3.0"'), keys["sp"][0])
+    refused(post(client, signed), "SAML-002", 400)
