@@ -87,3 +87,13 @@ def test_valid_until_follows_the_clock(app, client, clock):
         expected = idp_clock.now() + timedelta(days=app.config["SAML_METADATA_VALID_DAYS"])
     valid_until = etree.fromstring(fetch(client)).get("validUntil")
     assert valid_until[:10] == expected.strftime("%Y-%m-%d")
+
+
+def test_metadata_is_valid_against_the_saml_metadata_schema(client):
+    from importlib.resources import files
+
+    import saml2.data.schemas
+    from saml2.xml.schema import _create_xml_schema_validator, validate
+
+    schema = str(files(saml2.data.schemas).joinpath("saml-schema-metadata-2.0.xsd"))
+    validate(fetch(client).decode(), _create_xml_schema_validator(schema))

@@ -241,3 +241,14 @@ def test_withdrawn_consent_is_asked_again(saml_app, make_sp, client, csrf, perso
         db.session().commit()
     again = client.get(path_and_query(sp.login_redirect()))
     assert "/consent/" in again.headers["Location"]
+
+
+@pytest.mark.parametrize("host, options", [("sp1.example.org", {}),
+                                           ("enc.example.org", {"want_encrypted": True})])
+def test_responses_are_valid_against_the_saml_protocol_schema(make_sp, client, csrf, person,
+                                                              host, options):
+    from saml2.xml.schema import validate
+
+    sp = make_sp(host, **options)
+    page = _page_after_redirect(client, sp, csrf)
+    validate(base64.b64decode(post_form(page.get_data())[1]["SAMLResponse"]).decode())
