@@ -1,6 +1,7 @@
 """Web SSO against an independent SP (OneLogin's python3-saml), over both bindings."""
 
 import base64
+from datetime import UTC, datetime
 
 import pytest
 from lxml import etree
@@ -252,3 +253,13 @@ def test_responses_are_valid_against_the_saml_protocol_schema(make_sp, client, c
     sp = make_sp(host, **options)
     page = _page_after_redirect(client, sp, csrf)
     validate(base64.b64decode(post_form(page.get_data())[1]["SAMLResponse"]).decode())
+
+
+def test_authn_instant_is_the_login_time(make_sp, client, csrf, person):
+    with client.session_transaction() as session:
+        auth_time = session["auth_time"]
+    page = _page_after_redirect(client, make_sp("sp1.example.org"), csrf)
+    root = etree.fromstring(base64.b64decode(post_form(page.get_data())[1]["SAMLResponse"]))
+    instant = root.xpath("//*[local-name()='AuthnStatement']/@AuthnInstant")[0]
+    assert datetime.fromisoformat(instant.replace("Z", "+00:00")) == \
+        datetime.fromtimestamp(auth_time, UTC)
