@@ -35,6 +35,7 @@ def test_logout_propagates_and_tolerates_an_sp_that_never_answers(three_sps, cli
     assert errors == []
     confirmed = client.get(path_and_query(answer))
     assert confirmed.status_code == 200 and "✔" in confirmed.get_data(as_text=True)
+    assert confirmed.headers["X-Frame-Options"] == "SAMEORIGIN"
 
     to_silent = client.get(sources[1])  # the request leaves; no answer ever comes back
     assert to_silent.headers["Location"].startswith(silent.sls)

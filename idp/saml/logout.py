@@ -12,7 +12,15 @@ from __future__ import annotations
 
 import secrets
 
-from flask import current_app, redirect, render_template, request, session, url_for
+from flask import (
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, samlp
@@ -101,7 +109,7 @@ def propagate(lid, index):
         if services:
             return _send_request(idp, lid, index, target, binding, services[0]["location"])
     _put(f"saml:slo:{lid}:{index}", {"status": "unsupported"})
-    return render_template("saml/logout_frame.html", status="unsupported")
+    return _frame("unsupported")
 
 
 def _send_request(idp, lid, index, target, binding, destination):
@@ -113,9 +121,9 @@ def _send_request(idp, lid, index, target, binding, destination):
     _put(f"saml:slo-sent:{request_id}", {"lid": lid, "index": index, "sp": target["sp"]})
     _put(f"saml:slo:{lid}:{index}", {"status": "sent"})
     if binding == BINDING_HTTP_POST:
-        return bindings.post_page(destination, "SAMLRequest", str(message))
+        return _framed(bindings.post_page(destination, "SAMLRequest", str(message)))
     info = idp.apply_binding(binding, str(message), destination, sign=True, sigalg=RSA_SHA256)
-    return redirect(dict(info["headers"])["Location"])
+    return _framed(redirect(dict(info["headers"])["Location"]))
 
 
 def _logout_response(binding: str, values):
@@ -123,17 +131,17 @@ def _logout_response(binding: str, values):
     try:
         root = intake.read_response(binding, values)
     except KleidiError:
-        return render_template("saml/logout_frame.html", status="failed"), 400
+        return _frame("failed", 400)
     sent = store().consume(f"saml:slo-sent:{root.get('InResponseTo', '')}")
     if sent is None or providers.find(sent["sp"]) is None:
-        return render_template("saml/logout_frame.html", status="failed"), 400
+        return _frame("failed", 400)
     if not intake.response_signature_ok(root, providers.find(sent["sp"]), binding, values) \
             or intake.issuer_of(root) != sent["sp"]:
-        return render_template("saml/logout_frame.html", status="failed"), 400
+        return _frame("failed", 400)
     code = root.find(f"{{{intake.SAMLP}}}Status/{{{intake.SAMLP}}}StatusCode")
     ok = code is not None and code.get("Value") == STATUS_SUCCESS
     _put(f"saml:slo:{sent['lid']}:{sent['index']}", {"status": "done" if ok else "failed"})
-    return render_template("saml/logout_frame.html", status="done" if ok else "failed")
+    return _frame("done" if ok else "failed")
 
 
 @bp.get("/slo/finish/<lid>")
@@ -204,6 +212,17 @@ def _named(others: list[dict]) -> list[str]:
 
 def _lang() -> str:
     return str(get_locale())
+
+
+def _frame(status: str, code: int = 200):
+    return _framed(make_response(render_template("saml/logout_frame.html", status=status), code))
+
+
+def _framed(response):
+    """Pages shown inside the logout page's frames may be framed by this site only."""
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Content-Security-Policy"] = "frame-ancestors 'self'"
+    return response
 
 
 def _put(key: str, value: dict) -> None:
