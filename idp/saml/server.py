@@ -32,6 +32,15 @@ class IdentityProvider(Server):
         self.sec = crypto.security_context(self.config, data_encryption)
         self.config.attribute_converters = [vocabulary.converter()]
 
+    # This IdP answers neither AssertionIDRequest nor AuthnQuery (no such endpoint): saying so
+    # stops pysaml2 from keeping every assertion it issues in an in-memory dict for the life
+    # of the Server, which grew the process (and the garbage collector's work) per response.
+    def support_AssertionIDRequest(self):
+        return False
+
+    def support_AuthnQuery(self):
+        return False
+
 
 class ReleasedAsIs(Policy):
     """Attribute release is decided by idp.saml.release before pysaml2 sees the values.
