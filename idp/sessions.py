@@ -13,11 +13,10 @@ import secrets
 
 from flask import Flask, g, has_request_context, request, session
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import CallbackDict
 
 from idp import clock, db
-from idp.models import Account, Person
+from idp.models import Account
 from idp.store import store
 
 
@@ -107,11 +106,6 @@ def logout() -> None:
     g.pop("kleidi_account", None)
 
 
-#: the signed-in account comes with its person and affiliations in one query: attribute release
-#: (SAML, OIDC) and self-service read them on most requests, lazily one query each otherwise.
-_WITH_PERSON = [joinedload(Account.person).joinedload(Person.affiliations)]
-
-
 def current_account() -> Account | None:
     """The signed-in, active account of this request, or None."""
     if "kleidi_account" in g:
@@ -119,7 +113,7 @@ def current_account() -> Account | None:
     account = None
     account_id = session.get("account_id")
     if account_id is not None:
-        account = db.session().get(Account, account_id, options=_WITH_PERSON)
+        account = db.session().get(Account, account_id)
         if account is None or account.status != "active" or (
             account.session_epoch != session.get("epoch")
         ):
