@@ -111,9 +111,35 @@ class Defaults:
     #: Default region for phone numbers without a country code.
     PHONE_REGION = "GR"
 
+    # -- mypassword: second factor, re-authentication, account page ----------------------
+    #: Key that encrypts TOTP secrets and keys recovery-code hashes. Read from
+    #: KEYS_DIR/mfa_secret_key when empty (generated there outside production).
+    MFA_SECRET_KEY = ""
+    #: Issuer shown in authenticator apps (empty: ORGANIZATION_NAME_EN).
+    TOTP_ISSUER = ""
+    #: TOTP codes are accepted this many 30-second steps before or after now.
+    TOTP_VALID_WINDOW = 1
+    #: Time allowed between the password and the code at login.
+    MFA_PENDING_SECONDS = 5 * 60
+    #: Wrong codes allowed in one login before it must start again.
+    MFA_ATTEMPTS_PER_LOGIN = 5
+    #: Wrong codes per account within MFA_FAILURE_WINDOW_SECONDS before the second step
+    #: refuses to check codes until the window passes (a password alone never gets in).
+    MFA_FAILURES_PER_ACCOUNT = 10
+    MFA_FAILURE_WINDOW_SECONDS = 15 * 60
+    #: An enrolment not confirmed with a first code within this time must start again.
+    MFA_ENROLMENT_SECONDS = 15 * 60
+    #: Recovery codes issued at enrolment (each works once).
+    RECOVERY_CODE_COUNT = 10
+    #: Changing contacts or removing the second factor needs a login (or a password
+    #: confirmation) at most this long ago.
+    REAUTH_SECONDS = 5 * 60
+    #: Sign-in events shown on the account page.
+    ACCOUNT_ACTIVITY_COUNT = 20
+
 
 #: Settings that hold secrets: never logged, never shown.
-SECRET_SETTINGS = {"SECRET_KEY", "PAIRWISE_SECRET"}
+SECRET_SETTINGS = {"SECRET_KEY", "PAIRWISE_SECRET", "MFA_SECRET_KEY"}
 
 
 def defaults() -> dict:
