@@ -21,6 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
     _prepare_keys(app.config)
 
     from idp import cli, db, errors, i18n, jsonlog, login, mfa, navigation, ops, sessions, store
+    from selfservice import mypassword
 
     jsonlog.configure(app.config["LOG_LEVEL"])
     db.init_app(app)
@@ -34,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     login.init_app(app)
     mfa.init_app(app)
     cli.init_app(app)
+    mypassword.init_app(app)
     if app.config["PROXY_COUNT"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"],
                                 x_proto=app.config["PROXY_COUNT"])

@@ -17,7 +17,6 @@ bp = Blueprint("mypassword", __name__)
 def init_app(app: Flask) -> None:
     from selfservice.mypassword import (  # noqa: F401  (their routes join the blueprint)
         account_page,
-        password_change,
         reauth,
         second_factor,
     )
@@ -26,7 +25,5 @@ def init_app(app: Flask) -> None:
     app.add_template_global(account_page.role_label, "role_label")
     app.add_template_global(account_page.has_endpoint, "has_endpoint")
     navigation.add_link(app, "mypassword.account", _l("Your account"), signed_in=True, order=10)
-    navigation.add_link(app, "mypassword.change_password", _l("Change your password"),
-                        signed_in=True, order=20)
     navigation.add_link(app, "mypassword.second_factor", _l("Second factor (authenticator app)"),
                         signed_in=True, order=30)

@@ -15,7 +15,7 @@ from selfservice.mypassword.reauth import signed_in
 
 #: Events shown as sign-in activity, with their label.
 ACTIVITY = {
-    "login.success": _l("Signed in"),
+    "login.success": _l("Successful sign-in"),
     "login.failure": _l("Failed sign-in (wrong password)"),
     "login.second_factor_failure": _l("Wrong code at the second step"),
     "password.set": _l("Password set"),
@@ -27,7 +27,7 @@ ACTIVITY = {
     "mfa.recovery_codes_replaced": _l("New recovery codes"),
     "contacts.changed": _l("Contact details changed"),
     "consent.withdrawn": _l("Consent withdrawn"),
-    "logout": _l("Signed out"),
+    "logout": _l("Sign-out"),
 }
 
 
