@@ -136,6 +136,13 @@ class Defaults:
     REAUTH_SECONDS = 5 * 60
     #: Sign-in events shown on the account page.
     ACCOUNT_ACTIVITY_COUNT = 20
+    #: A forgotten-password procedure must finish within this time.
+    RECOVERY_FLOW_SECONDS = 25 * 60
+    #: The first step of a recovery never answers sooner than this, whether or not the
+    #: username and contact match (so a real send cannot be told apart by its timing).
+    RECOVERY_IDENTIFY_MIN_SECONDS = 0.3
+    #: Verifying a new contact with its PIN must finish within this time.
+    CONTACT_FLOW_SECONDS = 15 * 60
 
 
 #: Settings that hold secrets: never logged, never shown.

@@ -18,8 +18,7 @@ ACTIVITY = {
     "login.success": _l("Successful sign-in"),
     "login.failure": _l("Failed sign-in (wrong password)"),
     "login.second_factor_failure": _l("Wrong code at the second step"),
-    "password.set": _l("Password set"),
-    "password.changed": _l("Password changed"),
+    "password.set": _l("Password changed"),
     "password.reset": _l("Password reset with a PIN"),
     "mfa.enrolled": _l("Second factor added"),
     "mfa.removed": _l("Second factor removed"),
@@ -78,7 +77,3 @@ def role_label(name: str):
 
     role = ROLES.get(name)
     return role.label if role else name
-
-
-def has_endpoint(name: str) -> bool:
-    return name in current_app.view_functions

@@ -8,7 +8,7 @@ from flask import redirect, render_template, request, url_for
 from idp import audit, db, mfa
 from idp.errors import CATALOGUE
 from idp.mfa import totp
-from selfservice.mypassword import bp
+from selfservice.mypassword import bp, notices
 from selfservice.mypassword.forms import CodeForm, ConfirmForm
 from selfservice.mypassword.reauth import recent_login, signed_in
 
@@ -47,6 +47,7 @@ def second_factor_setup(account):
         codes = totp.confirm(account, form.code.data)
         if codes is not None:
             audit.record("mfa.enrolled", account=account)
+            notices.send(account, "second_factor_added")
             db.session().commit()
             return render_template("mypassword/recovery_codes.html", codes=codes, new=True)
         error = CATALOGUE["MFA-004"]
@@ -80,6 +81,7 @@ def second_factor_remove(account):
     if form.validate_on_submit():
         totp.remove(account)
         audit.record("mfa.removed", account=account)
+        notices.send(account, "second_factor_removed")
         db.session().commit()
         return redirect(url_for("mypassword.second_factor"))
     return render_template("mypassword/second_factor_remove.html", form=form)
