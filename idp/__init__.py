@@ -20,7 +20,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["TESTING"] = app.config["ENV"] == "testing"
     _prepare_keys(app.config)
 
-    from idp import cli, db, errors, i18n, jsonlog, login, mfa, navigation, ops, sessions, store
+    from idp import cli, db, errors, i18n, jsonlog, login, navigation, ops, sessions, store
+    from idp.mfa import second_step
     from selfservice import mypassword
 
     jsonlog.configure(app.config["LOG_LEVEL"])
@@ -33,7 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
     navigation.init_app(app)
     app.register_blueprint(ops.bp)
     login.init_app(app)
-    mfa.init_app(app)
+    second_step.init_app(app)
     cli.init_app(app)
     mypassword.init_app(app)
     if app.config["PROXY_COUNT"]:

@@ -24,7 +24,7 @@ import secrets
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from flask import Flask, redirect, session, url_for
+from flask import redirect, session, url_for
 from flask_babel import lazy_gettext as _l
 
 from idp import clock, errors
@@ -140,12 +140,3 @@ def load_key(config: dict) -> None:
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_urlsafe(48))
     config["MFA_SECRET_KEY"] = path.read_text().strip()
-
-
-def init_app(app: Flask) -> None:
-    from idp.login import interactions
-    from idp.mfa import views
-
-    load_key(app.config)
-    app.register_blueprint(views.bp)
-    interactions.register_check(app, step_up, 15)

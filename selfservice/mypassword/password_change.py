@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from flask import render_template, request
 from flask_babel import lazy_gettext as _l
+from idp.password_policy import policy
 
 from idp import accounts, db, passwords, throttle
 from idp.errors import CATALOGUE, KleidiError, define
-from idp.password_policy import policy
 from selfservice.mypassword import bp, notices
 from selfservice.mypassword.forms import PasswordChangeForm
 from selfservice.mypassword.reauth import signed_in

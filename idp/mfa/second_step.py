@@ -1,8 +1,12 @@
-"""The second step of a login: a code from the authenticator app, or a recovery code."""
+"""The second step of a login: a code from the authenticator app, or a recovery code.
+
+Part of the one login (it completes what the login page began), kept apart from
+:mod:`idp.mfa` so that self-service can use the second-factor core without the login views.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, current_app, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
@@ -11,7 +15,7 @@ from wtforms.validators import InputRequired, Length
 from idp import audit, clock, db, sessions
 from idp.errors import CATALOGUE, KleidiError
 from idp.login import interactions
-from idp.mfa import MFA_AMR, PENDING, REFEDS_MFA, totp
+from idp.mfa import MFA_AMR, PENDING, REFEDS_MFA, load_key, step_up, totp
 from idp.models import Account
 from idp.store import store
 
@@ -92,3 +96,10 @@ def _resume(iid: str | None):
     interaction["login_done"] = True
     interactions.save(interaction)
     return redirect(url_for("login.resume", iid=iid))
+
+
+def init_app(app: Flask) -> None:
+    """The MFA key, the second-step page and the step-up post-login check."""
+    load_key(app.config)
+    app.register_blueprint(bp)
+    interactions.register_check(app, step_up, 15)
