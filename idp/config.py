@@ -141,6 +141,8 @@ class Defaults:
     #: The first step of a recovery never answers sooner than this, whether or not the
     #: username and contact match (so a real send cannot be told apart by its timing).
     RECOVERY_IDENTIFY_MIN_SECONDS = 0.3
+    #: Recoveries one client address may start per hour (each writes a flow record).
+    RECOVERY_STARTS_PER_IP_HOUR = 30
     #: Verifying a new contact with its PIN must finish within this time.
     CONTACT_FLOW_SECONDS = 15 * 60
 

@@ -162,3 +162,13 @@ def test_audit_records_the_reset_without_secrets(app, client, csrf, outbox, pers
         events = db.session().scalars(sa.select(AuditEvent)).all()
         text = repr([(e.event, e.detail) for e in events])
     assert "password.reset" in text and NEW_PASSWORD not in text
+
+
+@pytest.mark.settings(RECOVERY_STARTS_PER_IP_HOUR=2)
+def test_recoveries_started_per_address_are_limited(client, csrf, outbox, person):
+    username, _password = person
+    for _ in range(2):
+        assert ask_recovery(client, csrf, username, mobile="6912345678").status_code == 303
+    limited = ask_recovery(client, csrf, username, mobile="6912345678")
+    assert limited.status_code == 429 and "RECOVERY-002" in limited.get_data(as_text=True)
+    assert len(outbox.messages) == 2

@@ -18,6 +18,7 @@ import time
 from flask import current_app, session
 from flask_babel import lazy_gettext as _l
 from idp.password_policy import policy
+from idp.store import store
 
 from idp import accounts, audit, db, errors, flows, messaging, pins
 from idp.models import Account
@@ -36,9 +37,16 @@ errors.define("RECOVERY-001", 403, _l("Your details could not be verified"),
               _l("The username and the contact you gave do not belong to one active account. "
                  "Check them and start again; if you no longer have the mobile or email you "
                  "registered, contact the helpdesk."))
+errors.define("RECOVERY-002", 429, _l("Too many password recoveries started"),
+              _l("Too many password recoveries were started from your connection. Wait an "
+                 "hour and try again."))
 
 
-def begin() -> flows.Flow:
+def begin(ip: str | None) -> flows.Flow:
+    """A new recovery, within the per-address hourly limit of new flows."""
+    limit = current_app.config["RECOVERY_STARTS_PER_IP_HOUR"]
+    if ip and store().incr(f"recovery:start:{ip}", 3600) > limit:
+        raise errors.KleidiError("RECOVERY-002")
     flow = flows.start(KIND)
     db.session().commit()
     return flow

@@ -29,7 +29,7 @@ def recovery_identify():
     if not form.validate_on_submit():
         status = 400 if request.method == "POST" else 200
         return render_template("mypassword/recovery_identify.html", form=form), status
-    flow = recovery.begin()
+    flow = recovery.begin(request.remote_addr)
     recovery.identify(flow, username=form.username.data,
                       mobile=getattr(form.mobile, "normalized", None),
                       email=getattr(form.email, "normalized", None),
