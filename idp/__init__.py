@@ -20,9 +20,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["TESTING"] = app.config["ENV"] == "testing"
     _prepare_keys(app.config)
 
-    from idp import cli, db, errors, i18n, jsonlog, login, navigation, ops, sessions, store
+    from idp import cli, db, errors, i18n, jsonlog, login, messaging, navigation, ops, sessions, store
     from idp.mfa import second_step
-    from selfservice import mypassword
+    from selfservice import activation, mypassword
 
     jsonlog.configure(app.config["LOG_LEVEL"])
     db.init_app(app)
@@ -36,6 +36,8 @@ def create_app(config: dict | None = None) -> Flask:
     login.init_app(app)
     second_step.init_app(app)
     cli.init_app(app)
+    messaging.init_app(app)
+    activation.init_app(app)
     mypassword.init_app(app)
     if app.config["PROXY_COUNT"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"],

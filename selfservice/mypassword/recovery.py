@@ -17,11 +17,11 @@ import time
 
 from flask import current_app, session
 from flask_babel import lazy_gettext as _l
-from idp.password_policy import policy
-from idp.store import store
 
 from idp import accounts, audit, db, errors, flows, messaging, pins
 from idp.models import Account
+from idp.password_policy import policy
+from idp.store import store
 from selfservice.mypassword import notices
 
 KIND = PURPOSE = "recovery"
