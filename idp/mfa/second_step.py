@@ -99,7 +99,10 @@ def _resume(iid: str | None):
 
 
 def init_app(app: Flask) -> None:
-    """The MFA key, the second-step page and the step-up post-login check."""
+    """The MFA key, the second-step page, the step-up post-login check, ``kleidi mfa``."""
+    from idp.mfa.cli import mfa_group
+
     load_key(app.config)
+    app.cli.add_command(mfa_group)
     app.register_blueprint(bp)
     interactions.register_check(app, step_up, 15)
