@@ -24,7 +24,7 @@ import secrets
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from flask import redirect, session, url_for
+from flask import current_app, redirect, session, url_for
 from flask_babel import lazy_gettext as _l
 
 from idp import clock, errors
@@ -97,8 +97,6 @@ def begin_second_step(account: Account, interaction: dict, *, step_up: bool = Fa
     The pending state lives in the session for ``MFA_PENDING_SECONDS``; the session id is
     rotated and any earlier login in this browser ends (unless this is a step-up of it).
     """
-    from flask import current_app
-
     if not step_up:
         keep = {k: v for k, v in session.items() if k in ("csrf_token", "flows")}
         session.clear()
