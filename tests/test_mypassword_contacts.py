@@ -8,9 +8,12 @@ from recovery_helpers import post_form
 MOBILE, EMAIL = "+306912345678", "maria@example.org"
 
 
+PASSWORD = "a long enough test password"
+
+
 @pytest.fixture
 def signed_in(client, make_account, login):
-    username, password = make_account(mobile=MOBILE, external_email=EMAIL)
+    username, password = make_account(mobile=MOBILE, external_email=EMAIL, password=PASSWORD)
     login(client, username, password)
     return username
 
@@ -67,13 +70,29 @@ def test_an_invalid_mobile_is_refused(client, csrf, outbox, signed_in):
     assert refused.status_code == 400 and outbox.messages == []
 
 
-def test_a_change_needs_a_recent_login(app, client, clock, csrf, outbox, signed_in, make_account):
+def test_a_change_needs_a_recent_login(app, client, clock, csrf, outbox, signed_in):
     clock.advance(6 * 60)
     asked = client.get("/account/contacts")
     assert "/account/confirm" in asked.headers["Location"]
-    posted = client.post("/account/contacts", data={"kind": "email", "email": "x@example.org"})
-    assert posted.status_code in (302, 400) and outbox.messages == []
+    token = csrf(client.get("/account/password"))
+    posted = client.post("/account/contacts", data={"csrf_token": token, "kind": "email",
+                                                    "email": "x@example.org"})
+    assert "/account/confirm" in posted.headers["Location"] and outbox.messages == []
 
 
 def test_signed_out_people_cannot_change_contacts(client):
     assert client.get("/account/contacts").headers["Location"].endswith("/login")
+
+
+def test_confirming_the_password_allows_the_change(client, clock, csrf, outbox, signed_in):
+    clock.advance(6 * 60)
+    asked = client.get("/account/contacts")
+    confirm = client.get(asked.headers["Location"])
+    wrong = client.post("/account/confirm", data={"csrf_token": csrf(confirm),
+                                                  "password": "wrong", "next": "/account/contacts"})
+    assert "ACCT-001" in wrong.get_data(as_text=True)
+    right = client.post("/account/confirm", data={"csrf_token": csrf(confirm),
+                                                  "password": PASSWORD, "next": "/account/contacts"})
+    assert right.headers["Location"].endswith("/account/contacts")
+    assert _ask(client, csrf, "email", "new@example.org").status_code == 303
+    assert outbox.to("new@example.org")
