@@ -91,3 +91,17 @@ def test_confirmation_goes_back_only_to_account_pages(client, make_account, logi
     done = client.post("/account/confirm", data={
         "csrf_token": csrf(page), "password": password, "next": "https://evil.example/x"})
     assert done.headers["Location"].endswith("/account")
+
+
+def test_the_contacts_are_told_when_the_second_factor_changes(app, client, clock, make_account,
+                                                             login, csrf, outbox):
+    username, password = make_account(mobile="+306912345678", external_email="m@example.org")
+    login(client, username, password)
+    setup = _start_enrolment(client, csrf)
+    client.post("/account/second-factor/setup",
+                data={"csrf_token": csrf(setup), "code": code(app, _key(setup))})
+    assert {m["to"] for m in outbox.messages} == {"+306912345678", "m@example.org"}
+    page = client.get("/account/second-factor/remove")
+    client.post("/account/second-factor/remove", data={"csrf_token": csrf(page)})
+    assert len(outbox.messages) == 4
+    assert all(username in m["body"] for m in outbox.messages)
