@@ -20,7 +20,20 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["TESTING"] = app.config["ENV"] == "testing"
     _prepare_keys(app.config)
 
-    from idp import cli, db, errors, i18n, jsonlog, login, messaging, navigation, ops, sessions, store
+    from idp import (
+        cli,
+        db,
+        errors,
+        i18n,
+        jsonlog,
+        login,
+        messaging,
+        navigation,
+        ops,
+        saml,
+        sessions,
+        store,
+    )
     from idp.mfa import second_step
     from selfservice import activation, mypassword
 
@@ -39,6 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
     messaging.init_app(app)
     activation.init_app(app)
     mypassword.init_app(app)
+    saml.init_app(app)
     if app.config["PROXY_COUNT"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"],
                                 x_proto=app.config["PROXY_COUNT"])
