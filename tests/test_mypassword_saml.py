@@ -1,5 +1,6 @@
 """With the SAML IdP and an independent SP (python3-saml) that requires REFEDS MFA: the
-assertion says MFA only after the second step, and never without a second factor."""
+assertion says MFA only after the second step, a password-only session of an enrolled person
+steps up, and a person without a second factor gets NoAuthnContext."""
 
 import base64
 
@@ -35,6 +36,20 @@ def test_the_assertion_says_mfa_after_the_second_step(app, client, clock, csrf, 
     iid = start.headers["Location"].split("i=")[1]
     after = login(client, username, password, iid)
     assert after.headers["Location"].endswith("/login/second-factor")
+    page = saml_sp.follow(client, second_step(client, csrf, code(app, secret)), csrf)
+    auth = sp.accept(page.get_data())
+    assert auth.get_errors() == [], auth.get_last_error_reason()
+    assert auth.get_last_authn_contexts() == [mfa.REFEDS_MFA]
+
+
+def test_a_password_session_steps_up_for_an_sp_requiring_mfa(app, client, clock, csrf, login,
+                                                            make_account, make_sp):
+    username, password = make_account()
+    login(client, username, password)  # signed in before enrolling: a password-only session
+    secret, _codes = enrol(app, clock, username)
+    sp = _requiring_mfa(make_sp("mfa.example.org"))
+    asked = saml_sp.follow(client, _start(client, sp))
+    assert asked.request.path == "/login/second-factor"
     page = saml_sp.follow(client, second_step(client, csrf, code(app, secret)), csrf)
     auth = sp.accept(page.get_data())
     assert auth.get_errors() == [], auth.get_last_error_reason()
