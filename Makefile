@@ -1,0 +1,31 @@
+# Kleidi: `make run` serves the demo on http://127.0.0.1:5000, `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install translations lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+translations: $(STAMP)
+	@for dir in translations/*/; do $(BIN)/pybabel -q compile -d $$dir; done
+
+run: install translations
+	$(BIN)/kleidi init
+	$(BIN)/kleidi demo
+	$(BIN)/kleidi serve --port 5000
+
+test: install translations
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/pytest -q
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -1,0 +1,49 @@
+"""Kleidi: an identity provider for universities."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_wtf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from idp import config as settings
+
+csrf = CSRFProtect()
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application: configuration, extensions, then every area's blueprints."""
+    app = Flask(__name__, template_folder=str(settings.ROOT / "templates"),
+                static_folder=str(settings.ROOT / "static"), instance_path=str(settings.ROOT / "instance"))
+    app.config.update(settings.load(config))
+    app.config.setdefault("INSTANCE_PATH", app.instance_path)
+    app.config["TESTING"] = app.config["ENV"] == "testing"
+    _prepare_keys(app.config)
+
+    from idp import db, errors, i18n, jsonlog, login, navigation, ops, sessions, store
+
+    jsonlog.configure(app.config["LOG_LEVEL"])
+    db.init_app(app)
+    store.init_app(app)
+    sessions.init_app(app)
+    i18n.init_app(app)
+    csrf.init_app(app)
+    errors.init_app(app)
+    navigation.init_app(app)
+    app.register_blueprint(ops.bp)
+    login.init_app(app)
+    if app.config["PROXY_COUNT"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"],
+                                x_proto=app.config["PROXY_COUNT"])
+    return app
+
+
+def _prepare_keys(config: dict) -> None:
+    from idp import keys
+
+    keys.load_secrets(config)
+    if config["ENV"] == "development":
+        keys.ensure_dev_keys(config["KEYS_DIR"])
+    settings.check_production(config)
+    if config["ENV"] == "production":
+        keys.check_keys(config)

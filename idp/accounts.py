@@ -1,0 +1,43 @@
+"""Accounts: finding them, checking passwords, setting passwords."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from idp import audit, clock, db, passwords
+from idp.models import Account
+
+
+def find_by_username(username: str) -> Account | None:
+    """The account with this username (case-insensitive, surrounding spaces ignored)."""
+    name = username.strip().lower()
+    if not name:
+        return None
+    return db.session().scalar(sa.select(Account).where(Account.username == name))
+
+
+def authenticate(username: str, password: str) -> Account | None:
+    """The account if the password matches; the same work is done for unknown usernames.
+
+    A hash made with older argon2 parameters is replaced on success (the caller commits).
+    """
+    account = find_by_username(username)
+    if account is None:
+        passwords.dummy_verify(password)
+        return None
+    if not passwords.verify(account.password_hash, password):
+        return None
+    if passwords.needs_rehash(account.password_hash):
+        account.password_hash = passwords.hash_password(password)
+    return account
+
+
+def set_password(account: Account, password: str, *, actor: str = "user") -> None:
+    """Store a new password hash, and end every other session of the account."""
+    from idp import sessions
+
+    account.password_hash = passwords.hash_password(password)
+    account.password_changed_at = clock.now()
+    account.must_change_password = False
+    sessions.bump_epoch(account)
+    audit.record("password.set", account=account, actor=actor)

@@ -1,0 +1,93 @@
+"""The one internal attribute vocabulary, computed for an account.
+
+Protocol adapters map these names to SAML attributes and OIDC claims and release only what
+their relying party is approved for. Names:
+
+``eduperson_unique_id``, ``subject_id``, ``schgr_ac_person_id`` (the shared AcademicID forms),
+``eppn``, ``affiliation``, ``scoped_affiliation``, ``primary_affiliation``, ``entitlement``,
+``display_name``, ``given_name``, ``family_name``, ``email``, ``schac_home_organization``,
+``schac_home_organization_type``, ``schac_personal_unique_code``.
+Pairwise values depend on the relying party: :func:`pairwise_id`.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from idp import identifiers, roles
+from idp.models import Account
+
+#: Internal names with a label for consent screens.
+LABELS = {
+    "eduperson_unique_id": _l("Unique identifier"),
+    "subject_id": _l("Unique identifier"),
+    "schgr_ac_person_id": _l("Academic ID"),
+    "pairwise_id": _l("Identifier for this service"),
+    "eppn": _l("Username"),
+    "affiliation": _l("Affiliation"),
+    "scoped_affiliation": _l("Affiliation in the institution"),
+    "primary_affiliation": _l("Primary affiliation"),
+    "entitlement": _l("Entitlements"),
+    "display_name": _l("Full name"),
+    "given_name": _l("Given name"),
+    "family_name": _l("Family name"),
+    "email": _l("Email"),
+    "schac_home_organization": _l("Home organisation"),
+    "schac_home_organization_type": _l("Type of home organisation"),
+    "schac_personal_unique_code": _l("Student registration number"),
+}
+
+
+def active_roles(account: Account) -> list[str]:
+    return [a.role for a in account.person.affiliations if a.status == "active"]
+
+
+def person_attributes(account: Account, lang: str = "en") -> dict[str, list[str]]:
+    """Every attribute of the vocabulary that the account has a value for."""
+    config = current_app.config
+    person, scope = account.person, config["SCOPE"]
+    names = active_roles(account)
+    given = person.given_name_el if lang == "el" else person.given_name_en or person.given_name_el
+    family = (person.family_name_el if lang == "el"
+              else person.family_name_en or person.family_name_el)
+    affiliations = roles.eduperson_affiliations(names)
+    values = {
+        "eduperson_unique_id": [identifiers.scoped(person.academic_id)],
+        "subject_id": [identifiers.scoped(person.academic_id)],
+        "schgr_ac_person_id": [person.academic_id],
+        "eppn": [account.eppn],
+        "affiliation": affiliations,
+        "scoped_affiliation": [f"{value}@{scope}" for value in affiliations],
+        "primary_affiliation": [p] if (p := roles.primary_affiliation(names)) else [],
+        "entitlement": [],
+        "display_name": [f"{given} {family}".strip()],
+        "given_name": [given],
+        "family_name": [family],
+        "email": [account.eppn],
+        "schac_home_organization": [scope],
+        "schac_home_organization_type": [config["HOME_ORGANIZATION_TYPE"]],
+        "schac_personal_unique_code": personal_unique_codes(account),
+    }
+    return {name: value for name, value in values.items() if any(value)}
+
+
+def personal_unique_codes(account: Account) -> list[str]:
+    """SCHAC personal unique codes of the person's student registrations."""
+    scope = current_app.config["SCOPE"]
+    return [
+        "urn:mace:terena.org:schac:personalUniqueCode:gr:"
+        f"{scope}:{a.department_id}:{a.registration_id}"
+        for a in account.person.affiliations
+        if a.status == "active" and roles.ROLES[a.role].student and a.registration_id
+    ]
+
+
+def pairwise_unique(account: Account, sector: str) -> str:
+    """The pairwise value (unique part) of this person for one relying-party sector."""
+    return identifiers.pairwise_unique(account.person.academic_id, sector)
+
+
+def pairwise_id(account: Account, sector: str) -> str:
+    """``<pairwise>@<scope>``: the pairwise-id attribute value."""
+    return identifiers.scoped(pairwise_unique(account, sector))

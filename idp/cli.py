@@ -1,0 +1,109 @@
+"""The ``kleidi`` command: set-up, serving, registries, accounts, demo data."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from idp import accounts, db, demo, i18n, keys, migrate, registry
+
+
+def _app(*_args, **_kwargs):
+    from idp import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_app, add_default_commands=False)
+def main():
+    """Kleidi, the identity provider: see README.md."""
+
+
+@main.command()
+@with_appcontext
+def init():
+    """Create or upgrade the database; generate missing development keys."""
+    migrate.upgrade()
+    if current_app.config["ENV"] == "development":
+        for path in keys.ensure_dev_keys(current_app.config["KEYS_DIR"]):
+            click.echo(f"generated {path}")
+    if not i18n.compiled():
+        click.echo("translations are not compiled: run `make translations`", err=True)
+    click.echo("database ready")
+
+
+@main.command()
+@click.option("--port", default=5000, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--workers", default=1, show_default=True)
+def serve(port: int, host: str, workers: int):
+    """Serve Kleidi with gunicorn."""
+    from idp.serve import run
+
+    sys.exit(run(host, port, workers))
+
+
+@main.command(name="demo")
+@click.option("--json", "as_json", is_flag=True, help="Print the accounts as JSON.")
+@with_appcontext
+def demo_command(as_json: bool):
+    """Load the synthetic demo registry and print the demo accounts' credentials."""
+    credentials = demo.load()
+    if as_json:
+        click.echo(json.dumps([{"username": c["username"], "password": c["password"]}
+                               for c in credentials]))
+        return
+    click.echo("Demo registry loaded. Demo accounts (new passwords each run):")
+    for item in credentials:
+        click.echo(f"  {item['username']:<16} {item['password']}  ({item['role']})")
+
+
+@main.group(name="registry")
+def registry_group():
+    """Registry feeds (student SIS, HR)."""
+
+
+@registry_group.command(name="import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--registry", "source", type=click.Choice(registry.REGISTRIES),
+              default="students", show_default=True)
+@with_appcontext
+def registry_import(file: Path, source: str):
+    """Import a registry file (CSV with a header, or JSON); report bad rows."""
+    try:
+        rows = registry.read_rows(file)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise click.ClickException(f"{file}: {error}") from None
+    report = registry.import_rows(source, rows, actor="cli")
+    for line, reason in report.errors:
+        click.echo(f"{file}:{line}: {reason}", err=True)
+    click.echo(f"created {report.created}, updated {report.updated}, "
+               f"unchanged {report.unchanged}, rejected {len(report.errors)}")
+    if report.errors:
+        sys.exit(1)
+
+
+@main.group(name="account")
+def account_group():
+    """Accounts."""
+
+
+@account_group.command(name="set-password")
+@click.argument("username")
+@with_appcontext
+def set_password(username: str):
+    """Set USERNAME's password, read from standard input (one line)."""
+    account = accounts.find_by_username(username)
+    if account is None:
+        raise click.ClickException(f"no account {username}")
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise click.ClickException("no password on standard input")
+    accounts.set_password(account, password, actor="cli")
+    db.session().commit()
+    click.echo(f"password set for {account.username}")

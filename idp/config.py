@@ -1,0 +1,173 @@
+"""Every setting, lifetime and limit of Kleidi, with its default.
+
+Settings are read, in this order (later wins):
+
+1. the defaults below;
+2. a TOML file named by ``KLEIDI_CONFIG`` (keys are the names below, upper case);
+3. environment variables ``KLEIDI_<NAME>`` (parsed to the type of the default);
+4. the mapping given to ``create_app(config)`` (tests).
+
+Defaults that an operator must change (the secret key, the keys) are generated in
+development and fail fast in production: see :func:`check_production`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Defaults:
+    """The documented defaults. Every name here may be overridden."""
+
+    # -- Deployment -----------------------------------------------------------------------
+    #: "development" (generates missing keys), "testing" or "production" (fails fast).
+    ENV = "development"
+    #: The public base URL of the IdP, without a trailing slash.
+    BASE_URL = "http://127.0.0.1:5000"
+    #: Flask's secret key (CSRF tokens). Generated into KEYS_DIR in development.
+    SECRET_KEY = ""
+    #: SQLAlchemy URL. Empty: SQLite in instance/kleidi.sqlite3.
+    DATABASE_URL = ""
+    #: Redis URL. Empty: an in-process store (one process only).
+    REDIS_URL = ""
+    #: Prefix of every key Kleidi writes to the store.
+    STORE_PREFIX = "kleidi:"
+    #: Where keys and certificates are read from (and generated to in development).
+    KEYS_DIR = str(ROOT / "keys")
+    #: Where SP metadata files are read from.
+    METADATA_DIR = str(ROOT / "metadata")
+    #: Log level of the JSON log on standard error.
+    LOG_LEVEL = "INFO"
+    #: Trust X-Forwarded-For/-Proto from this many proxies in front (0: none).
+    PROXY_COUNT = 0
+
+    # -- Institution ----------------------------------------------------------------------
+    ORGANIZATION_NAME_EL = "Πανεπιστήμιο Κλειδί"
+    ORGANIZATION_NAME_EN = "Kleidi University"
+    ORGANIZATION_URL = "https://www.example.edu"
+    #: The scope of scoped identifiers (published as shibmd:Scope).
+    SCOPE = "example.edu"
+    #: The institution's own mail domains: a recovery email may not be in them.
+    INSTITUTION_DOMAINS = ["example.edu", "upnet.example.edu"]
+    #: Account domain per role (configuration, as the mission says).
+    ROLE_DOMAINS = {
+        "undergraduate": "upnet.example.edu",
+        "postgraduate": "upnet.example.edu",
+        "doctoral": "upnet.example.edu",
+        "*": "example.edu",
+    }
+    #: schacHomeOrganizationType value.
+    HOME_ORGANIZATION_TYPE = "urn:schac:homeOrganizationType:int:university"
+    #: Where people write when something fails, and what the error page asks them to include.
+    SUPPORT_EMAIL = "helpdesk@example.edu"
+
+    # -- Sessions -------------------------------------------------------------------------
+    SESSION_COOKIE_NAME = "kleidi_session"
+    #: A session unused for this long ends.
+    SESSION_IDLE_SECONDS = 30 * 60
+    #: No session lives longer than this, used or not.
+    SESSION_ABSOLUTE_SECONDS = 8 * 3600
+    #: A session's last-seen time is written back at most this often (keeps SSO fast).
+    SESSION_TOUCH_SECONDS = 60
+    #: Language cookie (el or en), kept for a year.
+    LANGUAGE_COOKIE_NAME = "kleidi_lang"
+    LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
+
+    # -- Login ----------------------------------------------------------------------------
+    #: A login interaction (a protocol request waiting for the user) lives this long.
+    INTERACTION_TTL_SECONDS = 30 * 60
+    #: Failures per username and client address before backoff starts.
+    LOGIN_FAILURES_PER_USER_IP = 5
+    #: Failures per client address (any username) before backoff starts.
+    LOGIN_FAILURES_PER_IP = 50
+    #: The window over which failures are counted.
+    LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
+    #: Backoff after the threshold: doubles per failure, from 1 s up to this.
+    LOGIN_MAX_BACKOFF_SECONDS = 15 * 60
+
+    # -- Passwords (argon2id, OWASP's recommended parameters) -----------------------------
+    ARGON2_MEMORY_KIB = 19456
+    ARGON2_TIME_COST = 2
+    ARGON2_PARALLELISM = 1
+
+    # -- Identifiers ----------------------------------------------------------------------
+    #: Length of a new AcademicID (alphanumeric, at most 64 for eduPersonUniqueId).
+    ACADEMIC_ID_LENGTH = 32
+    #: Secret that keys pairwise identifiers. Generated into KEYS_DIR in development.
+    PAIRWISE_SECRET = ""
+
+    # -- Usernames ------------------------------------------------------------------------
+    #: Student usernames: department code and registration number (str.format fields).
+    STUDENT_USERNAME_PATTERN = "{department:04d}{registration:08d}"
+    #: What a student username must look like once made (rejects overlong registry values).
+    STUDENT_USERNAME_REGEX = r"\d{12}"
+
+    # -- Registries -----------------------------------------------------------------------
+    #: Default region for phone numbers without a country code.
+    PHONE_REGION = "GR"
+
+
+#: Settings that hold secrets: never logged, never shown.
+SECRET_SETTINGS = {"SECRET_KEY", "PAIRWISE_SECRET"}
+
+
+def defaults() -> dict:
+    """The defaults as a fresh dict (lists and dicts copied)."""
+    return {
+        name: json.loads(json.dumps(value))
+        for name, value in vars(Defaults).items()
+        if name.isupper()
+    }
+
+
+def load(overrides: dict | None = None, environ: os._Environ | dict | None = None) -> dict:
+    """Build the configuration: defaults < KLEIDI_CONFIG file < KLEIDI_* env < overrides."""
+    environ = os.environ if environ is None else environ
+    config = defaults()
+    path = environ.get("KLEIDI_CONFIG")
+    if path:
+        with open(path, "rb") as handle:
+            config.update({key.upper(): value for key, value in tomllib.load(handle).items()})
+    for name, default in list(config.items()):
+        raw = environ.get(f"KLEIDI_{name}")
+        if raw is not None:
+            config[name] = _parse(raw, default, name)
+    config.update(overrides or {})
+    return config
+
+
+def _parse(raw: str, default, name: str):
+    """Parse an environment value to the type of its default."""
+    if isinstance(default, bool):
+        if raw.lower() not in {"1", "0", "true", "false", "yes", "no"}:
+            raise ValueError(f"KLEIDI_{name} must be true or false, not {raw!r}")
+        return raw.lower() in {"1", "true", "yes"}
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, list | dict):
+        value = json.loads(raw)
+        if not isinstance(value, type(default)):
+            raise ValueError(f"KLEIDI_{name} must be a JSON {type(default).__name__}")
+        return value
+    return raw
+
+
+class ConfigurationError(RuntimeError):
+    """Kleidi cannot start with this configuration; the message says what to set."""
+
+
+def check_production(config: dict) -> None:
+    """Refuse to run in production with settings that only suit development."""
+    if config["ENV"] != "production":
+        return
+    missing = [name for name in ("SECRET_KEY", "PAIRWISE_SECRET") if not config.get(name)]
+    if missing:
+        names = ", ".join(f"KLEIDI_{name}" for name in missing)
+        raise ConfigurationError(f"production needs {names}: set them (long random values)")
+    if not config["BASE_URL"].startswith("https://"):
+        raise ConfigurationError("production needs KLEIDI_BASE_URL to be an https:// URL")

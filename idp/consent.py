@@ -1,0 +1,48 @@
+"""Consent to release attributes to a relying party, shared by SAML and OIDC."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from idp import audit, clock, db
+from idp.models import Account, Consent
+
+
+def has_consent(account: Account, relying_party: str, names) -> bool:
+    """True if the person agreed to release at least ``names`` to ``relying_party``."""
+    row = _find(account, relying_party)
+    return row is not None and set(names) <= set(row.attribute_names)
+
+
+def grant(account: Account, relying_party: str, names) -> None:
+    """Record agreement to release ``names`` (the caller commits)."""
+    row = _find(account, relying_party)
+    if row is None:
+        row = Consent(account_id=account.id, relying_party=relying_party)
+        db.session().add(row)
+    row.attribute_names = sorted(set(names))
+    row.granted_at = clock.now()
+    audit.record("consent.granted", account=account, relying_party=relying_party,
+                 attributes=row.attribute_names)
+
+
+def withdraw(account: Account, relying_party: str) -> bool:
+    """Forget the decision: the next login to ``relying_party`` asks again (caller commits)."""
+    row = _find(account, relying_party)
+    if row is None:
+        return False
+    db.session().delete(row)
+    audit.record("consent.withdrawn", account=account, relying_party=relying_party)
+    return True
+
+
+def list_for(account: Account) -> list[Consent]:
+    return list(db.session().scalars(
+        sa.select(Consent).where(Consent.account_id == account.id).order_by(Consent.granted_at)
+    ))
+
+
+def _find(account: Account, relying_party: str) -> Consent | None:
+    return db.session().scalar(sa.select(Consent).where(
+        Consent.account_id == account.id, Consent.relying_party == relying_party
+    ))

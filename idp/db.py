@@ -1,0 +1,86 @@
+"""The database: one SQLAlchemy engine per app, one session per app context."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask, current_app, g
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Base of every table; constraint names are stable across databases."""
+
+    metadata = sa.MetaData(naming_convention=NAMING)
+
+
+def database_url(config: dict) -> str:
+    """The configured URL, or an SQLite file under instance/ for the embedded default."""
+    if config.get("DATABASE_URL"):
+        return config["DATABASE_URL"]
+    instance = Path(config["INSTANCE_PATH"])
+    instance.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{instance / 'kleidi.sqlite3'}"
+
+
+def make_engine(url: str) -> sa.Engine:
+    """An engine; SQLite gets foreign keys on and a busy timeout for concurrent writers."""
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @sa.event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()
+
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def init_app(app: Flask) -> None:
+    """Create the app's engine and close the session at the end of every app context."""
+    engine = make_engine(database_url(app.config))
+    app.extensions["kleidi.db"] = sessionmaker(engine, expire_on_commit=False)
+    app.teardown_appcontext(_close_session)
+
+
+def engine() -> sa.Engine:
+    return current_app.extensions["kleidi.db"].kw["bind"]
+
+
+def session() -> Session:
+    """The session of the current app context (created on first use)."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["kleidi.db"]()
+    return g.db_session
+
+
+@contextmanager
+def transaction():
+    """Commit what the block does, or roll all of it back."""
+    current = session()
+    try:
+        yield current
+        current.commit()
+    except BaseException:
+        current.rollback()
+        raise
+
+
+def _close_session(_exc) -> None:
+    current = g.pop("db_session", None)
+    if current is not None:
+        current.rollback()
+        current.close()

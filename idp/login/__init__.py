@@ -1,0 +1,10 @@
+"""The one login for every protocol: the login page, interactions and post-login checks."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from idp.login import checks, views
+
+    app.register_blueprint(views.bp)
+    checks.init_app(app)

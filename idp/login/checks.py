@@ -1,0 +1,44 @@
+"""The post-login checks of the core. Areas add theirs with ``interactions.register_check``."""
+
+from __future__ import annotations
+
+from flask import redirect, url_for
+
+from idp import clock, consent
+from idp.errors import KleidiError
+from idp.login import interactions
+from idp.models import Account
+
+
+def account_usable(account: Account, _interaction: dict):
+    """A disabled, expired or never-activated account goes no further."""
+    if account.expires_at is not None and account.expires_at <= clock.now():
+        raise KleidiError("LOGIN-005")
+    if account.status == "expired":
+        raise KleidiError("LOGIN-005")
+    if account.status != "active":
+        raise KleidiError("LOGIN-003")
+    return None
+
+
+def password_current(account: Account, _interaction: dict):
+    """An account whose password must change is sent to change it before anything else."""
+    if account.must_change_password:
+        raise KleidiError("LOGIN-006")
+    return None
+
+
+def consent_given(account: Account, interaction: dict):
+    """Ask before releasing attributes to a relying party for the first time."""
+    rp, release = interaction.get("relying_party"), interaction.get("release")
+    if not rp or not release or interaction.get("denied"):
+        return None
+    if consent.has_consent(account, rp, release.keys()):
+        return None
+    return redirect(url_for("login.consent", iid=interaction["id"]))
+
+
+def init_app(app) -> None:
+    interactions.register_check(app, account_usable, 10)
+    interactions.register_check(app, password_current, 20)
+    interactions.register_check(app, consent_given, 90)

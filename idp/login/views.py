@@ -1,0 +1,161 @@
+"""The login page, logout, consent and the language switch."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.validators import InputRequired, Length
+
+from idp import accounts, attributes, audit, consent, db, sessions, throttle
+from idp.errors import CATALOGUE, KleidiError
+from idp.login import interactions
+from idp.login.checks import account_usable
+
+bp = Blueprint("login", __name__)
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[InputRequired(), Length(max=64)])
+    password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=1024)])
+    i = HiddenField()
+
+
+class ConfirmForm(FlaskForm):
+    """A form with nothing but its CSRF token, for buttons that change state."""
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    iid = request.values.get("i") or None
+    interaction = interactions.load(iid) if iid else {}
+    if request.method == "GET":
+        if interaction and interactions.account_for(interaction):
+            return redirect(url_for("login.resume", iid=iid))
+        return _page(form, interaction)
+    if not form.validate_on_submit():
+        return _page(form, interaction), 400
+    return _attempt(form, interaction)
+
+
+def _attempt(form: LoginForm, interaction: dict):
+    username, ip = form.username.data, request.remote_addr or "-"
+    wait = throttle.wait_seconds(username, ip)
+    if wait > 0:
+        return _page(form, interaction, error=CATALOGUE["LOGIN-002"], wait=wait), 429
+    account = accounts.authenticate(username, form.password.data)
+    if account is None:
+        throttle.failed(username, ip)
+        audit.record("login.failure", actor="anonymous",
+                     account=accounts.find_by_username(username))
+        db.session().commit()
+        return _page(form, interaction, error=CATALOGUE["LOGIN-001"])
+    throttle.succeeded(username, ip)
+    account_usable(account, interaction)
+    sessions.login(account, amr=["pwd"])
+    audit.record("login.success", account=account)
+    db.session().commit()
+    if interaction:
+        return redirect(url_for("login.resume", iid=interaction["id"]))
+    return redirect(url_for("login.resume"))
+
+
+def _page(form, interaction, error=None, wait=0):
+    form.i.data = interaction.get("id", "")
+    if request.method == "POST":
+        form.password.data = ""
+    return render_template(
+        "login/login.html", form=form, interaction=interaction, error=error, wait=wait,
+        account=sessions.current_account(),
+    )
+
+
+@bp.route("/login/continue", defaults={"iid": None})
+@bp.route("/login/continue/<iid>")
+def resume(iid):
+    """After login (or a detour through a self-service flow): run the checks, then resume."""
+    interaction = interactions.load(iid) if iid else {}
+    account = interactions.account_for(interaction) if interaction else sessions.current_account()
+    if account is None:
+        return interactions.redirect_to_login(iid) if iid else redirect(url_for("login.login"))
+    diversion = interactions.run_checks(account, interaction)
+    if diversion is not None:
+        return diversion
+    if interaction:
+        return redirect(url_for(interaction["resume"], iid=iid))
+    return redirect(url_for("login.signed_in"))
+
+
+@bp.route("/")
+def signed_in():
+    """The home page: who is signed in, or the login form."""
+    account = sessions.current_account()
+    if account is None:
+        return redirect(url_for("login.login"))
+    return render_template("login/signed_in.html", account=account, form=ConfirmForm())
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout():
+    form = ConfirmForm()
+    account = sessions.current_account()
+    if request.method == "POST" and form.validate_on_submit():
+        if account is not None:
+            audit.record("logout", account=account)
+            db.session().commit()
+        sessions.logout()
+        return render_template("login/logged_out.html")
+    if request.method == "POST":
+        raise KleidiError("GEN-003")
+    return render_template("login/logout.html", form=form, account=account)
+
+
+@bp.route("/consent/<iid>", methods=["GET", "POST"], endpoint="consent")
+def consent_page(iid):
+    interaction = interactions.load(iid)
+    account = interactions.account_for(interaction)
+    if account is None:
+        return interactions.redirect_to_login(iid)
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate_on_submit():
+        if request.form.get("decision") == "accept":
+            consent.grant(account, interaction["relying_party"], interaction["release"].keys())
+            db.session().commit()
+            return redirect(url_for("login.resume", iid=iid))
+        interaction["denied"] = True
+        interactions.save(interaction)
+        audit.record("consent.declined", account=account,
+                     relying_party=interaction["relying_party"])
+        db.session().commit()
+        return redirect(url_for(interaction["resume"], iid=iid))
+    rows = [(attributes.LABELS.get(name, name), values)
+            for name, values in interaction["release"].items()]
+    return render_template("login/consent.html", form=form, interaction=interaction, rows=rows)
+
+
+@bp.route("/lang/<code>")
+def language(code):
+    """Switch language (a cookie), then go back to a page of this site."""
+    target = request.args.get("next", "/")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    response = redirect(target)
+    if code in ("el", "en"):
+        response.set_cookie(
+            current_app.config["LANGUAGE_COOKIE_NAME"], code, httponly=True, samesite="Lax",
+            max_age=current_app.config["LANGUAGE_COOKIE_SECONDS"],
+        )
+    return response
+

@@ -1,0 +1,37 @@
+"""Links to self-service flows shown on the login and home pages.
+
+Areas add their own with :func:`add_link`, so the login page needs no edit when a flow
+arrives; the page only lists what is registered.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, url_for
+
+
+def add_link(app: Flask, endpoint: str, label, *, signed_in: bool = False, order: int = 50):
+    """Show a link to ``endpoint`` on the login page (or, with ``signed_in``, the home page)."""
+    links = app.extensions.setdefault("kleidi.links", [])
+    links.append((order, endpoint, label, signed_in))
+    links.sort(key=lambda item: item[0])
+
+
+def links(signed_in: bool = False) -> list[dict]:
+    return [
+        {"url": url_for(endpoint), "label": label}
+        for _order, endpoint, label, for_signed_in in current_app.extensions.get("kleidi.links", [])
+        if for_signed_in == signed_in
+    ]
+
+
+def organization_name() -> str:
+    from flask_babel import get_locale
+
+    config = current_app.config
+    lang = str(get_locale())
+    return config["ORGANIZATION_NAME_EL"] if lang == "el" else config["ORGANIZATION_NAME_EN"]
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_global(links, "selfservice_links")
+    app.add_template_global(organization_name)

@@ -1,0 +1,141 @@
+"""Server-side SSO sessions: an opaque cookie, the data in the store.
+
+Flask's ``session`` is this session. The cookie holds a random id; the store holds the data
+under a hash of that id, so a copy of the store holds no usable cookie. A session ends when
+unused for SESSION_IDLE_SECONDS, SESSION_ABSOLUTE_SECONDS after it began, at logout, or when
+its account's session epoch moves (a password change ends every other session).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from flask import Flask, g, has_request_context, request, session
+from flask.sessions import SessionInterface, SessionMixin
+from werkzeug.datastructures import CallbackDict
+
+from idp import clock, db
+from idp.models import Account
+from idp.store import store
+
+
+class ServerSession(CallbackDict, SessionMixin):
+    """The session data of one browser; ``sid`` is None until something is stored."""
+
+    def __init__(self, initial=None, sid: str | None = None):
+        def on_update(this):
+            this.modified = True
+
+        super().__init__(initial or {}, on_update)
+        self.sid = sid
+        self.modified = False
+        self.rotate = False
+
+
+def _key(sid: str) -> str:
+    return "session:" + hashlib.sha256(sid.encode()).hexdigest()
+
+
+class StoreSessionInterface(SessionInterface):
+    """Keeps Flask's session in Kleidi's store."""
+
+    def open_session(self, app, request):
+        sid = request.cookies.get(app.config["SESSION_COOKIE_NAME"])
+        if not sid or len(sid) > 100:
+            return ServerSession()
+        data = store().get(_key(sid))
+        if data is None or _expired(app, data):
+            return ServerSession()
+        return ServerSession(data, sid)
+
+    def save_session(self, app, session, response):
+        name = app.config["SESSION_COOKIE_NAME"]
+        if not session:
+            if session.sid:
+                store().delete(_key(session.sid))
+                response.delete_cookie(name, path="/")
+            return
+        now = clock.timestamp()
+        touched = now - session.get("_seen", 0) >= app.config["SESSION_TOUCH_SECONDS"]
+        if not (session.modified or session.rotate or touched or session.sid is None):
+            return
+        if session.rotate or session.sid is None:
+            if session.sid:
+                store().delete(_key(session.sid))
+            session.sid = secrets.token_urlsafe(32)
+        session.setdefault("_created", now)
+        session["_seen"] = now
+        left = app.config["SESSION_ABSOLUTE_SECONDS"] - (now - session["_created"])
+        ttl = max(1, min(app.config["SESSION_IDLE_SECONDS"], left))
+        store().put(_key(session.sid), dict(session), ttl)
+        secure = request.is_secure or app.config["BASE_URL"].startswith("https://")
+        response.set_cookie(
+            name, session.sid, httponly=True, path="/", secure=secure,
+            samesite="None" if secure else "Lax",
+        )
+        response.vary.add("Cookie")
+
+
+def _expired(app, data: dict) -> bool:
+    now = clock.timestamp()
+    return (
+        now - data.get("_created", now) >= app.config["SESSION_ABSOLUTE_SECONDS"]
+        or now - data.get("_seen", now) >= app.config["SESSION_IDLE_SECONDS"]
+    )
+
+
+def login(account: Account, amr: list[str], acr: str | None = None) -> None:
+    """Start a signed-in session for ``account`` under a new session id."""
+    keep = {k: v for k, v in session.items() if k in ("csrf_token",)}
+    session.clear()
+    session.update(keep)
+    session.rotate = True
+    session["_created"] = clock.timestamp()
+    session["account_id"] = account.id
+    session["epoch"] = account.session_epoch
+    session["auth_time"] = clock.timestamp()
+    session["amr"] = amr
+    session["acr"] = acr
+    g.pop("kleidi_account", None)
+
+
+def logout() -> None:
+    """End the session here (its data is deleted from the store when the response is sent)."""
+    session.clear()
+    g.pop("kleidi_account", None)
+
+
+def current_account() -> Account | None:
+    """The signed-in, active account of this request, or None."""
+    if "kleidi_account" in g:
+        return g.kleidi_account
+    account = None
+    account_id = session.get("account_id")
+    if account_id is not None:
+        account = db.session().get(Account, account_id)
+        if account is None or account.status != "active" or (
+            account.session_epoch != session.get("epoch")
+        ):
+            session.clear()
+            account = None
+    g.kleidi_account = account
+    return account
+
+
+def bump_epoch(account: Account) -> None:
+    """End every session of ``account`` (the caller commits); keep the current one alive."""
+    account.session_epoch += 1
+    if has_request_context() and session.get("account_id") == account.id:
+        session["epoch"] = account.session_epoch
+        session.rotate = True
+
+
+def _check_epoch() -> None:
+    if "account_id" in session:
+        current_account()
+
+
+def init_app(app: Flask) -> None:
+    app.session_interface = StoreSessionInterface()
+    app.before_request(_check_epoch)

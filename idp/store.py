@@ -1,0 +1,167 @@
+"""The key-value store with lifetimes: sessions, interactions, throttles, replay caches.
+
+Redis when ``REDIS_URL`` is set (several app instances share it); otherwise a store inside
+the process, which serves one process only. Values are JSON objects. Every key is prefixed
+with ``STORE_PREFIX``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Protocol
+
+import redis
+from flask import Flask, current_app
+
+
+class Store(Protocol):
+    """What a store must do. Lifetimes are whole seconds; expired keys are absent."""
+
+    def put(self, key: str, value: dict, ttl: int) -> None:
+        """Set ``key`` to ``value`` for ``ttl`` seconds, replacing what was there."""
+
+    def add(self, key: str, value: dict, ttl: int) -> bool:
+        """Set ``key`` only if it is absent; True if this call set it."""
+
+    def get(self, key: str) -> dict | None:
+        """The value of ``key``, or None."""
+
+    def consume(self, key: str) -> dict | None:
+        """Get and delete ``key`` atomically: of concurrent callers, exactly one gets it."""
+
+    def delete(self, key: str) -> None:
+        """Remove ``key`` if present."""
+
+    def incr(self, key: str, ttl: int) -> int:
+        """Add one to a counter; its lifetime starts at the first increment."""
+
+    def ttl(self, key: str) -> int | None:
+        """Seconds left for ``key``, or None if absent."""
+
+    def ping(self) -> bool:
+        """True if the store answers."""
+
+
+class MemoryStore:
+    """The embedded store: a dict guarded by a lock. One process only."""
+
+    def __init__(self, prefix: str, now=time.monotonic):
+        self.prefix = prefix
+        self._now = now
+        self._data: dict[str, tuple[float, object]] = {}
+        self._lock = threading.Lock()
+
+    def _live(self, key: str):
+        item = self._data.get(self.prefix + key)
+        if item is None or item[0] <= self._now():
+            self._data.pop(self.prefix + key, None)
+            return None
+        return item
+
+    def put(self, key, value, ttl):
+        with self._lock:
+            self._data[self.prefix + key] = (self._now() + ttl, json.dumps(value))
+
+    def add(self, key, value, ttl):
+        with self._lock:
+            if self._live(key) is not None:
+                return False
+            self._data[self.prefix + key] = (self._now() + ttl, json.dumps(value))
+            return True
+
+    def get(self, key):
+        with self._lock:
+            item = self._live(key)
+        return None if item is None else json.loads(item[1])
+
+    def consume(self, key):
+        with self._lock:
+            item = self._live(key)
+            self._data.pop(self.prefix + key, None)
+        return None if item is None else json.loads(item[1])
+
+    def delete(self, key):
+        with self._lock:
+            self._data.pop(self.prefix + key, None)
+
+    def incr(self, key, ttl):
+        with self._lock:
+            item = self._live(key)
+            expires, count = item if item else (self._now() + ttl, 0)
+            self._data[self.prefix + key] = (expires, count + 1)
+            return count + 1
+
+    def ttl(self, key):
+        with self._lock:
+            item = self._live(key)
+        return None if item is None else max(0, round(item[0] - self._now()))
+
+    def ping(self):
+        return True
+
+    def clear(self):
+        with self._lock:
+            self._data.clear()
+
+
+class RedisStore:
+    """The production store: one Redis shared by every app instance."""
+
+    def __init__(self, url: str, prefix: str):
+        self.prefix = prefix
+        self.redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+
+    def put(self, key, value, ttl):
+        self.redis.set(self.prefix + key, json.dumps(value), ex=ttl)
+
+    def add(self, key, value, ttl):
+        return bool(self.redis.set(self.prefix + key, json.dumps(value), ex=ttl, nx=True))
+
+    def get(self, key):
+        raw = self.redis.get(self.prefix + key)
+        return None if raw is None else json.loads(raw)
+
+    def consume(self, key):
+        raw = self.redis.getdel(self.prefix + key)
+        return None if raw is None else json.loads(raw)
+
+    def delete(self, key):
+        self.redis.delete(self.prefix + key)
+
+    def incr(self, key, ttl):
+        with self.redis.pipeline() as pipe:
+            pipe.incr(self.prefix + key)
+            pipe.expire(self.prefix + key, ttl, nx=True)
+            count, _ = pipe.execute()
+        return int(count)
+
+    def ttl(self, key):
+        left = self.redis.ttl(self.prefix + key)
+        return None if left < 0 else left
+
+    def ping(self):
+        try:
+            return bool(self.redis.ping())
+        except redis.RedisError:
+            return False
+
+    def clear(self):
+        """Delete every key under this store's prefix (tests)."""
+        for key in self.redis.scan_iter(match=self.prefix + "*", count=500):
+            self.redis.delete(key)
+
+
+def init_app(app: Flask) -> None:
+    """Attach the configured store to the app."""
+    prefix = app.config["STORE_PREFIX"]
+    if app.config["REDIS_URL"]:
+        app.extensions["kleidi.store"] = RedisStore(app.config["REDIS_URL"], prefix)
+    else:
+        app.extensions["kleidi.store"] = MemoryStore(prefix)
+
+
+def store() -> Store:
+    """The current app's store."""
+    return current_app.extensions["kleidi.store"]

@@ -1,0 +1,61 @@
+"""Usernames: issued by the system, never reused.
+
+A student's username carries the registration: by default the 4-digit department code and
+the 8-digit registration number (``151200012345``), so the registration number derives from
+it. The pattern is configuration (STUDENT_USERNAME_PATTERN).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import sqlalchemy as sa
+from flask import current_app
+
+from idp import db
+from idp.models import Account
+
+_GREEK_TO_LATIN = str.maketrans({
+    "α": "a", "β": "v", "γ": "g", "δ": "d", "ε": "e", "ζ": "z", "η": "i", "θ": "th",
+    "ι": "i", "κ": "k", "λ": "l", "μ": "m", "ν": "n", "ξ": "x", "ο": "o", "π": "p",
+    "ρ": "r", "σ": "s", "ς": "s", "τ": "t", "υ": "y", "φ": "f", "χ": "ch", "ψ": "ps", "ω": "o",
+})
+
+
+class UsernameError(ValueError):
+    """The registry data cannot make a username under the configured pattern."""
+
+
+def student_username(department_id: str, registration_id: str) -> str:
+    """The username the pattern gives; UsernameError if the data does not fit it."""
+    pattern = current_app.config["STUDENT_USERNAME_PATTERN"]
+    if not (department_id.isdigit() and registration_id.isdigit()):
+        raise UsernameError("department and registration number must be digits")
+    name = pattern.format(department=int(department_id), registration=int(registration_id))
+    if not re.fullmatch(current_app.config["STUDENT_USERNAME_REGEX"], name):
+        raise UsernameError("department or registration number too long for the pattern")
+    return name
+
+
+def staff_username(given_name: str, family_name: str) -> str:
+    """First initial and family name in Latin letters, with a number if already taken."""
+    base = (_latin(given_name)[:1] + _latin(family_name))[:20] or "user"
+    candidate, number = base, 1
+    while taken(candidate):
+        number += 1
+        candidate = f"{base}{number}"
+    return candidate
+
+
+def taken(username: str) -> bool:
+    """True if any account, in any state, ever had this username (accounts are never deleted)."""
+    return db.session().scalar(
+        sa.select(sa.func.count()).select_from(Account).where(Account.username == username)
+    ) > 0
+
+
+def _latin(text: str) -> str:
+    plain = unicodedata.normalize("NFD", text.lower())
+    plain = "".join(c for c in plain if not unicodedata.combining(c)).translate(_GREEK_TO_LATIN)
+    return re.sub(r"[^a-z0-9]", "", plain)

@@ -1,0 +1,176 @@
+"""Fixtures: a fresh app per test on the embedded defaults, or on PostgreSQL + Redis when
+KLEIDI_DATABASE_URL / KLEIDI_REDIS_URL are set. Each run gets its own database and its own
+store prefix, so runs on one machine never see each other's data."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import uuid
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from idp import accounts, create_app, db, identifiers, keys, migrate
+from idp.models import Account, Affiliation, Person
+
+DATABASE_URL = os.environ.get("KLEIDI_DATABASE_URL", "")
+REDIS_URL = os.environ.get("KLEIDI_REDIS_URL", "")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """A database for this test run: a new PostgreSQL database, or an SQLite file."""
+    if not DATABASE_URL:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'kleidi.sqlite3'}"
+        return
+    server = make_url(DATABASE_URL)
+    name = f"kleidi_test_{os.getpid()}_{secrets.token_hex(4)}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def keys_dir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("keys")
+    keys.ensure_dev_keys(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def base_settings(database_url, keys_dir):
+    settings = {
+        "ENV": "testing", "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL,
+        "KEYS_DIR": str(keys_dir), "SECRET_KEY": "test secret key",
+        "PAIRWISE_SECRET": "test pairwise secret", "BASE_URL": "http://localhost",
+        "SERVER_NAME": "localhost",
+    }
+    app = create_app(settings)
+    with app.app_context():
+        migrate.upgrade()
+        db.engine().dispose()
+    return settings
+
+
+@pytest.fixture
+def app(base_settings, request):
+    overrides = {}
+    for marker in reversed(list(request.node.iter_markers("settings"))):
+        overrides.update(marker.kwargs)
+    settings = {**base_settings, "STORE_PREFIX": f"kleidi-test:{uuid.uuid4().hex}:", **overrides}
+    app = create_app(settings)
+    yield app
+    with app.app_context():
+        _empty_tables()
+        db.engine().dispose()
+    app.extensions["kleidi.store"].clear()
+
+
+def _empty_tables() -> None:
+    engine = db.engine()
+    names = [n for n in sa.inspect(engine).get_table_names() if n != "alembic_version"]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(sa.text(
+                "TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE"))
+            return
+        connection.execute(sa.text("PRAGMA foreign_keys=OFF"))
+        for name in names:
+            connection.execute(sa.text(f'DELETE FROM "{name}"'))
+        connection.execute(sa.text("PRAGMA foreign_keys=ON"))
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def ctx(app):
+    """An app context for tests that call core functions directly."""
+    with app.test_request_context():
+        yield
+
+
+class Clock:
+    """Moves the app's time forward (``idp.clock.now``) without sleeping."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def advance(self, seconds: float) -> None:
+        self.app.config["CLOCK_OFFSET_SECONDS"] = (
+            self.app.config.get("CLOCK_OFFSET_SECONDS", 0) + seconds)
+
+
+@pytest.fixture
+def clock(app):
+    return Clock(app)
+
+
+@pytest.fixture
+def make_account(app):
+    """Create a person with one role and an active account; returns (username, password)."""
+
+    def make(username: str | None = None, role: str = "undergraduate", *,
+             password: str | None = None, status: str = "active", kind: str = "personal",
+             department: str = "1512", registration: str = "00012345", **account_fields):
+        password = password or secrets.token_urlsafe(12)
+        username = username or f"user{secrets.token_hex(4)}"
+        with app.app_context():
+            session = db.session()
+            person = Person(academic_id=identifiers.new_academic_id(), given_name_el="Μαρία",
+                            family_name_el="Παπαδοπούλου", given_name_en="Maria",
+                            family_name_en="Papadopoulou", birth_date=date(2001, 5, 17))
+            session.add(person)
+            session.flush()
+            session.add(Affiliation(person_id=person.id, role=role, department_id=department,
+                                    registration_id=registration, source_registry="students"))
+            account = Account(person_id=person.id, username=username, domain="example.edu",
+                              kind=kind, status=status, **account_fields)
+            session.add(account)
+            session.flush()
+            accounts.set_password(account, password, actor="test")
+            session.commit()
+        return username, password
+
+    return make
+
+
+_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_token(response) -> str:
+    """The CSRF token of the first form in a page."""
+    match = _CSRF.search(response.get_data(as_text=True))
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+def _login(client, username: str, password: str, interaction: str = "", **environ):
+    """Log in through the login page; returns the response to the form post."""
+    page = client.get("/login", environ_base=environ)
+    return client.post("/login", data={
+        "csrf_token": csrf_token(page), "username": username, "password": password,
+        "i": interaction,
+    }, environ_base=environ)
+
+
+@pytest.fixture
+def csrf():
+    """``csrf(response)``: the CSRF token of the first form in a page."""
+    return csrf_token
+
+
+@pytest.fixture
+def login():
+    """``login(client, username, password)``: log in through the login page."""
+    return _login

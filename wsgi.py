@@ -1,0 +1,1 @@
+from idp import create_app; app = create_app()  # noqa: E702, I001
