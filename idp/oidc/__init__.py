@@ -1,0 +1,25 @@
+"""The OpenID Connect provider: authlib's authorization server over Kleidi's core."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register the OIDC endpoints, the signing keys, the error codes and the CLI."""
+    from idp import clock
+    from idp.oidc import cli, errors, server, signing, views  # noqa: F401 (errors defines codes)
+
+    if app.config["ENV"] != "production":
+        with app.app_context():
+            signing.initialise(app.config["KEYS_DIR"], clock.now())
+    keys = app.extensions["kleidi.oidc.keys"] = signing.SigningKeys(app.config["KEYS_DIR"])
+    for alg in signing.ALGORITHMS:
+        keys.signing_key(alg)  # production without keys fails here, saying what to run
+    app.extensions["kleidi.oidc.server"] = server.create_server(app)
+    app.register_blueprint(views.bp)
+    csrf = app.extensions.get("csrf")
+    if csrf is not None:
+        for view in views.CSRF_EXEMPT:
+            csrf.exempt(view)
+    cli.init_app(app)

@@ -1,0 +1,158 @@
+"""The authorization endpoint: validate with authlib, log in through the one login, answer.
+
+The request is validated first (client, exact redirect URI, scope, PKCE, prompt).
+Until the redirect URI is known to be registered, failures are shown as an error
+page and never redirected; afterwards they go back to the client as OAuth errors
+with ``state`` and ``iss``.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from authlib.oauth2.rfc6749 import OAuth2Error, OAuth2Request
+from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
+from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
+from flask import current_app, request, url_for
+
+from idp import audit, db, sessions
+from idp.errors import KleidiError
+from idp.login import interactions
+from idp.oidc import claims, logout
+
+PARAMETERS = ("response_type", "client_id", "redirect_uri", "scope", "state", "nonce",
+              "code_challenge", "code_challenge_method", "prompt", "max_age", "login_hint",
+              "ui_locales", "acr_values", "response_mode", "claims", "request", "request_uri",
+              "id_token_hint")
+
+
+def server():
+    return current_app.extensions["kleidi.oidc.server"]
+
+
+def error_response(error: OAuth2Error, state=None):
+    """An OAuth error back to the client if its redirect URI is trusted, else the error page."""
+    if not error.redirect_uri:
+        raise KleidiError(_page_code(error), error=error.error, detail=error.description)
+    error.state = state
+    response = server().handle_error_response(None, error)
+    server().iss_parameter.add_issuer_parameter(server(), response)
+    return response
+
+
+def _page_code(error: OAuth2Error) -> str:
+    if error.error == "invalid_client":
+        return "OIDC-001"
+    if "redirect" in (error.description or "").lower():
+        return "OIDC-002"
+    return "OIDC-003"
+
+
+def _max_age(data) -> int | None:
+    value = data.get("max_age")
+    if value is None or value == "":
+        return None
+    if not value.isdigit():
+        raise KleidiError("OIDC-003", detail="max_age is not a number")
+    return int(value)
+
+
+def start():
+    """Handle an authorization request from a relying party."""
+    data = request.values
+    for name in ("request", "request_uri"):
+        if data.get(name):  # not supported: refused rather than silently ignored
+            raise KleidiError("OIDC-003", detail=f"{name} parameter is not supported")
+    prompts = (data.get("prompt") or "").split()
+    max_age = _max_age(data)
+    account = None if "login" in prompts else interactions.authenticated(max_age=max_age)
+    try:
+        grant = server().get_consent_grant(end_user=account)
+    except OAuth2Error as error:
+        return error_response(error, data.get("state"))
+    payload = {name: data[name] for name in PARAMETERS if data.get(name)}
+    interaction = _begin(grant, payload, prompts, max_age)
+    if account is not None and "consent" not in prompts:
+        diverted = interactions.run_checks(account, interaction)
+        if diverted is None:
+            return respond(interaction, account)
+        if "none" not in prompts:
+            return diverted
+    if "none" in prompts:
+        error = ConsentRequiredError() if account is not None else LoginRequiredError()
+        error.redirect_uri = grant.redirect_uri
+        return error_response(error, data.get("state"))
+    if account is not None:  # prompt=consent with a usable session: straight to the question
+        return _ask_consent(interaction)
+    return interactions.redirect_to_login(interaction["id"])
+
+
+def _begin(grant, payload: dict, prompts: list[str], max_age: int | None) -> dict:
+    client = grant.request.client
+    subject_scope = grant.request.scope
+    account = sessions.current_account()
+    release = {}
+    if account is not None:
+        release = claims.released_attributes(account, client, subject_scope)
+    iid = interactions.begin(
+        "oidc", payload, "oidc.resume", force_login="login" in prompts, max_age=max_age,
+        relying_party=client.client_id, rp_name=client.name or client.client_id,
+        release=release, requested_acr=payload.get("acr_values"),
+    )
+    interaction = interactions.load(iid)
+    interaction["oidc"] = {"scope": subject_scope, "prompt_consent": "consent" in prompts,
+                           "login_hint": payload.get("login_hint"),
+                           "ui_locales": payload.get("ui_locales")}
+    interactions.save(interaction)
+    return interaction
+
+
+def _ask_consent(interaction: dict):
+    from flask import redirect
+    return redirect(url_for("login.consent", iid=interaction["id"]))
+
+
+def resume(iid: str):
+    """Back from the login page (and the checks): answer the relying party."""
+    interaction = interactions.load(iid)
+    if interaction.get("protocol") != "oidc":
+        raise KleidiError("LOGIN-004")
+    account = interactions.account_for(interaction)
+    if account is None:
+        return interactions.redirect_to_login(iid)
+    if not interaction.get("release"):
+        scope = interaction["oidc"]["scope"]
+        client = server().query_client(interaction["payload"]["client_id"])
+        interaction["release"] = claims.released_attributes(account, client, scope)
+        interactions.save(interaction)
+    diverted = interactions.run_checks(account, interaction)
+    if diverted is not None:
+        return diverted
+    return respond(interaction, account)
+
+
+def _rebuild(payload: dict) -> OAuth2Request:
+    uri = url_for("oidc.authorize", _external=True) + "?" + urlencode(payload)
+    req = OAuth2Request("GET", uri)
+    req.payload = BasicOAuth2Payload(payload)
+    return req
+
+
+def respond(interaction: dict, account):
+    """Issue the code (or the refusal) to the client, and close the interaction."""
+    req = _rebuild(interaction["payload"])
+    req.user = account
+    try:
+        grant = server().get_authorization_grant(req)
+        grant.validate_consent_request()
+    except OAuth2Error as error:
+        return error_response(error, interaction["payload"].get("state"))
+    interactions.finish(interaction["id"])
+    if interaction.get("denied"):
+        from authlib.oauth2.rfc6749 import AccessDeniedError
+        return error_response(AccessDeniedError(redirect_uri=grant.redirect_uri),
+                              interaction["payload"].get("state"))
+    logout.session_sid()
+    audit.record("oidc.code_issued", account=account, client_id=req.client.client_id)
+    db.session().commit()
+    return server().create_authorization_response(request=req, grant_user=account, grant=grant)
