@@ -8,7 +8,8 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register the OIDC endpoints, the signing keys, the error codes and the CLI."""
     from idp import clock
-    from idp.oidc import cli, errors, server, signing, views  # noqa: F401 (errors defines codes)
+    from idp.login import interactions
+    from idp.oidc import authorize, cli, errors, server, signing, views  # noqa: F401 (codes)
 
     if app.config["ENV"] != "production":
         with app.app_context():
@@ -23,3 +24,5 @@ def init_app(app: Flask) -> None:
         for view in views.CSRF_EXEMPT:
             csrf.exempt(view)
     cli.init_app(app)
+    # Just before the core's consent check (90), which it complements.
+    interactions.register_check(app, authorize.consent_requested, 85)

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from authlib.oauth2.rfc6749 import OAuth2Error, OAuth2Request
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
-from flask import current_app, request, url_for
+from flask import current_app, g, redirect, request, url_for
 
 from idp import audit, db, sessions
 from idp.errors import KleidiError
@@ -60,6 +60,7 @@ def _max_age(data) -> int | None:
 def start():
     """Handle an authorization request from a relying party."""
     data = request.values
+    g.locale = ui_locale()
     for name in ("request", "request_uri"):
         if data.get(name):  # not supported: refused rather than silently ignored
             raise KleidiError("OIDC-003", detail=f"{name} parameter is not supported")
@@ -83,8 +84,17 @@ def start():
         error.redirect_uri = grant.redirect_uri
         return error_response(error, data.get("state"))
     if account is not None:  # prompt=consent with a usable session: straight to the question
-        return _ask_consent(interaction)
-    return interactions.redirect_to_login(interaction["id"])
+        return _with_language(_ask_consent(interaction))
+    return _with_language(interactions.redirect_to_login(interaction["id"]))
+
+
+def _with_language(response):
+    """ui_locales decides the language of the pages the person meets next."""
+    language = ui_locale()
+    if language:
+        response.set_cookie(current_app.config["LANGUAGE_COOKIE_NAME"], language, httponly=True,
+                            samesite="Lax", max_age=current_app.config["LANGUAGE_COOKIE_SECONDS"])
+    return response
 
 
 def _begin(grant, payload: dict, prompts: list[str], max_age: int | None) -> dict:
@@ -100,16 +110,45 @@ def _begin(grant, payload: dict, prompts: list[str], max_age: int | None) -> dic
         release=release, requested_acr=payload.get("acr_values"),
     )
     interaction = interactions.load(iid)
-    interaction["oidc"] = {"scope": subject_scope, "prompt_consent": "consent" in prompts,
-                           "login_hint": payload.get("login_hint"),
-                           "ui_locales": payload.get("ui_locales")}
+    interaction["oidc"] = {"scope": subject_scope, "prompt_consent": "consent" in prompts}
+    interaction["login_hint"] = _username_hint(payload.get("login_hint"))
     interactions.save(interaction)
     return interaction
 
 
+def _username_hint(hint: str | None) -> str | None:
+    """A login_hint as a username: ``user@<institution domain>`` becomes ``user``."""
+    if not hint or len(hint) > 254:
+        return None
+    user, _, domain = hint.partition("@")
+    if domain and domain.lower() not in current_app.config["INSTITUTION_DOMAINS"]:
+        return None
+    return user
+
+
+def ui_locale() -> str | None:
+    """The first of the request's ui_locales that we speak (el or en)."""
+    for tag in (request.values.get("ui_locales") or "").split():
+        language = tag.split("-")[0].lower()
+        if language in ("el", "en"):
+            return language
+    return None
+
+
 def _ask_consent(interaction: dict):
-    from flask import redirect
+    interaction["oidc"]["consent_asked"] = True
+    interactions.save(interaction)
     return redirect(url_for("login.consent", iid=interaction["id"]))
+
+
+def consent_requested(account, interaction: dict):
+    """Post-login check: ``prompt=consent`` asks again even when consent is remembered."""
+    oidc = interaction.get("oidc") or {}
+    if interaction.get("protocol") != "oidc" or not oidc.get("prompt_consent"):
+        return None
+    if oidc.get("consent_asked"):
+        return None
+    return _ask_consent(interaction)
 
 
 def resume(iid: str):

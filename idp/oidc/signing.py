@@ -17,6 +17,8 @@ restart.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import threading
@@ -81,12 +83,25 @@ def _prune(keys_dir: Path, entries: list[dict], now: datetime) -> list[dict]:
     return kept
 
 
+@contextlib.contextmanager
+def _locked(keys_dir: Path):
+    """One writer at a time (several workers may start at once on an empty KEYS_DIR)."""
+    keys_dir.mkdir(parents=True, exist_ok=True)
+    with open(keys_dir / (MANIFEST + ".lock"), "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
 def initialise(keys_dir: str | os.PathLike, now: datetime) -> bool:
     """Create a current and a next key per algorithm if there are none; True if created."""
     keys_dir = Path(keys_dir)
+    with _locked(keys_dir):
+        return _initialise(keys_dir, now)
+
+
+def _initialise(keys_dir: Path, now: datetime) -> bool:
     if _read_manifest(keys_dir):
         return False
-    keys_dir.mkdir(parents=True, exist_ok=True)
     entries = []
     for alg in ALGORITHMS:
         entries.append(_new_entry(keys_dir, alg, "current", now))
@@ -102,8 +117,13 @@ def rotate(keys_dir: str | os.PathLike, now: datetime, retain_seconds: int) -> l
     the key (ID tokens, plus the leeway relying parties allow).
     """
     keys_dir = Path(keys_dir)
-    if initialise(keys_dir, now):
-        return _read_manifest(keys_dir)
+    with _locked(keys_dir):
+        if _initialise(keys_dir, now):
+            return _read_manifest(keys_dir)
+        return _rotate(keys_dir, now, retain_seconds)
+
+
+def _rotate(keys_dir: Path, now: datetime, retain_seconds: int) -> list[dict]:
     entries = _prune(keys_dir, _read_manifest(keys_dir), now)
     retire_at = (now + timedelta(seconds=retain_seconds)).isoformat()
     for alg in ALGORITHMS:
