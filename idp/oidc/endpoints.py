@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from authlib.integrations.flask_oauth2 import ResourceProtector
-from authlib.oauth2.rfc6750 import BearerTokenValidator
+from authlib.oauth2.rfc6750 import BearerTokenValidator, InvalidTokenError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from authlib.oidc.core import UserInfoEndpoint
@@ -14,7 +14,6 @@ from flask import current_app, request
 
 from idp import clock, db
 from idp.oidc import claims, grants, logout, tokens
-from idp.oidc.clients import Client
 from idp.oidc.models import OidcGrant
 
 
@@ -145,7 +144,6 @@ class UserInfo(UserInfoEndpoint):
 
     def generate_user_info(self, user, scope):
         if user is None:  # the account was disabled after the token was issued
-            from authlib.oauth2.rfc6750 import InvalidTokenError
             raise InvalidTokenError()
         return claims.user_claims(user, scope)
 
@@ -154,12 +152,15 @@ class UserInfo(UserInfoEndpoint):
 
 
 class EndSession(EndSessionEndpoint):
+    def resolve_client_from_id_token_claims(self, id_token_claims):
+        # Our ID tokens carry aud as a one-element list.
+        aud = id_token_claims.get("aud")
+        if isinstance(aud, list) and len(aud) == 1:
+            aud = aud[0]
+        return self.server.query_client(aud) if isinstance(aud, str) else None
+
     def get_server_jwks(self):
         return current_app.extensions["kleidi.oidc.keys"].verification_keys(clock.now())
 
     def end_session(self, end_session_request):
         logout.end_sso_session()
-
-
-def client_from_row(row) -> Client | None:
-    return Client.from_row(row) if row else None
