@@ -20,7 +20,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["TESTING"] = app.config["ENV"] == "testing"
     _prepare_keys(app.config)
 
-    from idp import db, errors, i18n, jsonlog, login, navigation, oidc, ops, sessions, store
+    from idp import cli, db, errors, i18n, jsonlog, login, navigation, oidc, ops, sessions, store
 
     jsonlog.configure(app.config["LOG_LEVEL"])
     db.init_app(app)
@@ -32,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
     navigation.init_app(app)
     app.register_blueprint(ops.bp)
     login.init_app(app)
+    cli.init_app(app)
     oidc.init_app(app)
     if app.config["PROXY_COUNT"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"],

@@ -24,7 +24,13 @@ def main():
     """Kleidi, the identity provider: see README.md."""
 
 
-@main.command()
+def init_app(app) -> None:
+    """Every core command, on the app's CLI (areas add theirs in their own init_app)."""
+    for command in (init, serve, demo_command, registry_group, account_group):
+        app.cli.add_command(command)
+
+
+@click.command()
 @with_appcontext
 def init():
     """Create or upgrade the database; generate missing development keys."""
@@ -37,7 +43,7 @@ def init():
     click.echo("database ready")
 
 
-@main.command()
+@click.command()
 @click.option("--port", default=5000, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--workers", default=1, show_default=True)
@@ -48,7 +54,7 @@ def serve(port: int, host: str, workers: int):
     sys.exit(run(host, port, workers))
 
 
-@main.command(name="demo")
+@click.command(name="demo")
 @click.option("--json", "as_json", is_flag=True, help="Print the accounts as JSON.")
 @with_appcontext
 def demo_command(as_json: bool):
@@ -63,7 +69,7 @@ def demo_command(as_json: bool):
         click.echo(f"  {item['username']:<16} {item['password']}  ({item['role']})")
 
 
-@main.group(name="registry")
+@click.group(name="registry")
 def registry_group():
     """Registry feeds (student SIS, HR)."""
 
@@ -88,7 +94,7 @@ def registry_import(file: Path, source: str):
         sys.exit(1)
 
 
-@main.group(name="account")
+@click.group(name="account")
 def account_group():
     """Accounts."""
 

@@ -135,10 +135,12 @@ def make_account(app):
             session.add(Affiliation(person_id=person.id, role=role, department_id=department,
                                     registration_id=registration, source_registry="students"))
             account = Account(person_id=person.id, username=username, domain="example.edu",
-                              kind=kind, status=status, **account_fields)
+                              kind=kind, status=status)
             session.add(account)
             session.flush()
             accounts.set_password(account, password, actor="test")
+            for name, value in account_fields.items():
+                setattr(account, name, value)
             session.commit()
         return username, password
 
@@ -155,13 +157,14 @@ def csrf_token(response) -> str:
     return match.group(1)
 
 
-def _login(client, username: str, password: str, interaction: str = "", **environ):
+def _login(client, username: str, password: str, interaction: str = "",
+           base_url: str = "http://localhost", **environ):
     """Log in through the login page; returns the response to the form post."""
-    page = client.get("/login", environ_base=environ)
+    page = client.get("/login", environ_base=environ, base_url=base_url)
     return client.post("/login", data={
         "csrf_token": csrf_token(page), "username": username, "password": password,
         "i": interaction,
-    }, environ_base=environ)
+    }, environ_base=environ, base_url=base_url, headers={"Referer": f"{base_url}/login"})
 
 
 @pytest.fixture

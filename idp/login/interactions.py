@@ -97,9 +97,13 @@ def authenticated(force_login: bool = False, max_age: int | None = None,
 
 
 def account_for(interaction: dict) -> Account | None:
-    """The account whose login satisfies ``interaction`` (None: it must log in)."""
-    return authenticated(interaction["force_login"], interaction["max_age"],
-                         interaction["created"])
+    """The account whose login satisfies ``interaction`` (None: it must log in).
+
+    An interaction that forces login is satisfied only by a login made for it.
+    """
+    if interaction["force_login"] and not interaction.get("login_done"):
+        return None
+    return authenticated(max_age=interaction["max_age"])
 
 
 def redirect_to_login(iid: str) -> Response:

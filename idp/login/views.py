@@ -53,7 +53,8 @@ def _attempt(form: LoginForm, interaction: dict):
     username, ip = form.username.data, request.remote_addr or "-"
     wait = throttle.wait_seconds(username, ip)
     if wait > 0:
-        return _page(form, interaction, error=CATALOGUE["LOGIN-002"], wait=wait), 429
+        page = _page(form, interaction, error=CATALOGUE["LOGIN-002"], wait=wait)
+        return page, 429, {"Retry-After": str(wait)}
     account = accounts.authenticate(username, form.password.data)
     if account is None:
         throttle.failed(username, ip)
@@ -67,6 +68,8 @@ def _attempt(form: LoginForm, interaction: dict):
     audit.record("login.success", account=account)
     db.session().commit()
     if interaction:
+        interaction["login_done"] = True
+        interactions.save(interaction)
         return redirect(url_for("login.resume", iid=interaction["id"]))
     return redirect(url_for("login.resume"))
 

@@ -1,0 +1,1 @@
+"""Self-service flows reachable from the login page: activation, recovery, contacts, applications."""

@@ -1,0 +1,86 @@
+"""Everything a person reads exists in Greek and English, and every error code is documented."""
+
+import re
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from idp.config import ROOT
+from idp.errors import CATALOGUE
+
+METHODS = [("**.py", "python"), ("**.html", "jinja2")]
+KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None,
+            "ngettext": (1, 2), "lazy_ngettext": (1, 2)}
+
+
+def _source_messages() -> dict[str, str]:
+    found = {}
+    for folder in ("idp", "selfservice", "templates"):
+        for filename, _line, message, _comments, _context in extract_from_dir(
+            ROOT / folder, METHODS, keywords=KEYWORDS,
+            options_map={"**.html": {"extensions": "jinja2.ext.do"}},
+        ):
+            for text in message if isinstance(message, tuple) else (message,):
+                if text:
+                    found[text] = f"{folder}/{filename}"
+    return found
+
+
+def _greek() -> dict[str, str]:
+    translated = {}
+    for path in sorted((ROOT / "translations").glob("*/el/LC_MESSAGES/messages.po")):
+        with path.open("rb") as handle:
+            for message in read_po(handle):
+                if message.id and message.string and not message.fuzzy:
+                    key = message.id if isinstance(message.id, str) else message.id[0]
+                    translated[key] = message.string
+    return translated
+
+
+def test_every_message_has_a_greek_translation():
+    greek = _greek()
+    missing = sorted(f"{where}: {text!r}" for text, where in _source_messages().items()
+                     if text not in greek)
+    assert not missing, "untranslated:\n" + "\n".join(missing)
+
+
+def test_every_error_code_is_documented_in_both_languages(app):
+    docs = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
+    for code in CATALOGUE:
+        rows = [line for line in docs.splitlines() if line.startswith(f"| {code} ")]
+        assert rows, f"{code} is not in docs/errors.md"
+        assert re.search(r"[α-ωΑ-Ω]", rows[0]) and re.search(r"[a-z]{3}", rows[0]), code
+
+
+def _user_pages(app) -> list[str]:
+    """Every page a person can open without parameters (protocol and JSON endpoints aside)."""
+    skip = ("/static", "/healthz", "/readyz", "/lang", "/.well-known", "/saml", "/oidc", "/jwks")
+    return sorted(
+        rule.rule for rule in app.url_map.iter_rules()
+        if "GET" in rule.methods and not rule.arguments and not rule.rule.startswith(skip)
+    )
+
+
+def test_every_page_renders_in_greek_and_in_english(app, make_account, login):
+    username, password = make_account()
+    for signed_in in (False, True):
+        client = app.test_client()
+        if signed_in:
+            login(client, username, password)
+        for path in _user_pages(app) + ["/no-such-page"]:
+            pages = {}
+            for lang in ("el", "en"):
+                client.set_cookie("kleidi_lang", lang, domain="localhost")
+                response = client.get(path, follow_redirects=True)
+                assert response.status_code in (200, 404), (path, response.status_code)
+                body = response.get_data(as_text=True)
+                assert f'<html lang="{lang}">' in body, (path, lang)
+                pages[lang] = body
+            assert re.search(r"[α-ωά-ώ]{4}", pages["el"]), f"{path} has no Greek text"
+            assert pages["el"] != pages["en"], f"{path} is the same in both languages"
+
+
+def test_greek_is_the_default_and_the_browser_is_heard(client):
+    assert '<html lang="el">' in client.get("/login").get_data(as_text=True)
+    english = client.get("/login", headers={"Accept-Language": "en-GB,en;q=0.8"})
+    assert '<html lang="en">' in english.get_data(as_text=True)
