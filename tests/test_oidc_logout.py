@@ -5,11 +5,10 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qs, urlencode
 
 import pytest
+from conftest import csrf_token
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from oidc_support import code_flow, register, token_request
-
-from conftest import csrf_token
 
 AFTER = "https://rp.example.org/goodbye"
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
