@@ -32,16 +32,21 @@ def test_code_flow_issues_signed_id_token_with_nonce_and_state(app, client, logi
     assert token["token_type"] == "Bearer" and token["refresh_token"]
 
 
-def test_id_token_carries_profile_and_eduperson_claims(app, client, login, make_account):
+def test_id_token_says_who_and_how_userinfo_says_the_rest(app, client, login, make_account):
     username, password = make_account(role="undergraduate")
     client_id, secret = register(app)
     token, _, _ = code_flow(client, login, app, username=username, password=password,
                             client_id=client_id, secret=secret,
                             scope="openid profile email eduperson schac")
     claims = id_token_claims(client, token["id_token"])
-    assert claims["preferred_username"] == f"{username}@example.edu"
-    assert set(claims["eduperson_affiliation"]) == {"member", "student"}
-    assert claims["schac_personal_unique_code"] == [
-        "urn:mace:terena.org:schac:personalUniqueCode:gr:example.edu:1512:00012345"]
     assert claims["acr"] == "https://refeds.org/profile/sfa" and claims["amr"] == ["pwd"]
-    assert claims["sid"]
+    assert claims["sid"] and claims["at_hash"] and claims["azp"] == client_id
+    # OIDC Core 5.4: an access token was issued, so scope claims come from userinfo only
+    assert "preferred_username" not in claims and "eduperson_affiliation" not in claims
+    info = client.get("/oidc/userinfo",
+                      headers={"Authorization": "Bearer " + token["access_token"]}).get_json()
+    assert info["sub"] == claims["sub"]
+    assert info["preferred_username"] == f"{username}@example.edu"
+    assert set(info["eduperson_affiliation"]) == {"member", "student"}
+    assert info["schac_personal_unique_code"] == [
+        "urn:mace:terena.org:schac:personalUniqueCode:gr:example.edu:1512:00012345"]

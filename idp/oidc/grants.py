@@ -9,6 +9,7 @@ from authlib.oauth2.rfc9207 import IssuerParameter
 from authlib.oidc.core import OpenIDCode
 from flask import current_app, session, url_for
 from joserfc.jwk import KeySet
+from sqlalchemy.orm import joinedload
 
 from idp import clock, db
 from idp.models import Account
@@ -24,7 +25,7 @@ def issuer() -> str:
 
 def subject_of(account_id: int, client) -> claims.Subject | None:
     """The person behind a code or token, if their account may still be used."""
-    account = db.session().get(Account, account_id)
+    account = db.session().get(Account, account_id, options=[joinedload(Account.person)])
     if account is None or account.status != "active":
         return None
     return claims.Subject(account, client)
@@ -134,7 +135,9 @@ class KleidiOpenIDCode(OpenIDCode):
         return extra
 
     def generate_user_info(self, user, scope):
-        return claims.user_claims(user, scope)
+        # OIDC Core 5.4: with an access token issued, scope claims come from userinfo; the
+        # ID token says who (pairwise sub) and how they authenticated, and nothing more.
+        return {"sub": user.sub}
 
 
 def require_openid(grant):

@@ -88,7 +88,10 @@ def take_code(code: str, client_id: str) -> AuthorizationCode | None:
 
 
 def start_grant(code: AuthorizationCode, account: Account) -> OidcGrant:
-    """The grant (refresh-token family) born of a code exchange (the caller commits)."""
+    """The grant (refresh-token family) born of a code exchange (the caller commits).
+
+    The returned object is not attached to the session: read it, do not change it.
+    """
     now = clock.now()
     grant = OidcGrant(
         id=secrets.token_urlsafe(32), client_id=code.client_id, account_id=account.id,
@@ -96,7 +99,9 @@ def start_grant(code: AuthorizationCode, account: Account) -> OidcGrant:
         auth_time=code.auth_time, acr=code.acr, amr=code.amr, created_at=now,
         expires_at=now + timedelta(seconds=current_app.config["OIDC_REFRESH_ABSOLUTE_SECONDS"]),
     )
-    db.session().add(grant)
+    # A plain INSERT (no unit of work): this runs on every code exchange.
+    db.session().execute(sa.insert(OidcGrant).values(
+        {column.key: getattr(grant, column.key) for column in OidcGrant.__table__.columns}))
     # Remember the code's fate for as long as a replay is worth noticing.
     store().put("oidc:code-used:" + code.code_hash, {"grant": grant.id},
                 current_app.config["OIDC_CODE_REPLAY_MEMORY_SECONDS"])
@@ -104,8 +109,8 @@ def start_grant(code: AuthorizationCode, account: Account) -> OidcGrant:
 
 
 def add_refresh_token(grant: OidcGrant, token: str) -> None:
-    db.session().add(OidcRefreshToken(token_hash=digest(token), grant_id=grant.id,
-                                      created_at=clock.now()))
+    db.session().execute(sa.insert(OidcRefreshToken).values(
+        token_hash=digest(token), grant_id=grant.id, created_at=clock.now()))
 
 
 def use_refresh_token(token: str, client_id: str) -> OidcGrant | None:

@@ -21,8 +21,11 @@ class NodeUnavailable(RuntimeError):
     """``node`` or ``npm`` is missing, or the install failed; the message says which."""
 
 
-def workdir() -> Path:
-    """A folder holding node_modules for package.json, installing it on first use."""
+def workdir(scripts=()) -> Path:
+    """A folder holding node_modules for package.json, installing it on first use.
+
+    The ``.mjs`` scripts of this folder, and ``scripts``, are copied next to node_modules.
+    """
     node, npm = shutil.which("node"), shutil.which("npm")
     if not node or not npm:
         raise NodeUnavailable("node and npm are needed (install Node.js >= 20)")
@@ -39,7 +42,7 @@ def workdir() -> Path:
             if result.returncode != 0:
                 raise NodeUnavailable(f"npm install failed: {result.stderr[-2000:]}")
             (target / "node_modules" / ".kleidi-complete").touch()
-    for script in HERE.glob("*.mjs"):
+    for script in [*HERE.glob("*.mjs"), *map(Path, scripts)]:
         shutil.copy(script, target / script.name)  # ESM resolves packages next to the script
     return target
 
