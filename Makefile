@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 translations: $(STAMP)
-	@for dir in translations/*/; do $(BIN)/pybabel -q compile -d $$dir; done
+	@for dir in translations/*/; do $(BIN)/pybabel compile --statistics -d $$dir; done
 
 run: install translations
 	$(BIN)/kleidi init
