@@ -171,3 +171,8 @@ def test_state_is_echoed_on_success(app, client, login, make_account):
     params = auth_params(client_id, state="xyz 123/&")
     back = query(sign_in_and_authorize(client, login, username, password, params))
     assert back["state"] == "xyz 123/&" and back["iss"] == "http://localhost"
+
+
+def test_error_page_speaks_greek_by_default(app, client):
+    response = _authorize(client, auth_params("no-such-client"))
+    assert "Άγνωστη υπηρεσία" in response.get_data(as_text=True)

@@ -135,3 +135,11 @@ def test_logout_ends_saml_local_state_too(app, client, login, make_account):
     client.get("/oidc/logout?" + urlencode({"id_token_hint": token["id_token"]}))
     with client.session_transaction() as session:
         assert "saml" not in session
+
+
+@pytest.mark.parametrize("lang, text", [("el", "Αποσύνδεση"), ("en", "Sign out")])
+def test_logout_confirmation_in_greek_and_english(app, client, lang, text):
+    client.set_cookie("kleidi_lang", lang, domain="localhost")
+    page = client.get("/oidc/logout")
+    assert page.status_code == 200 and f'<html lang="{lang}">' in page.get_data(as_text=True)
+    assert text in page.get_data(as_text=True)
