@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from flask import Flask, current_app
 
@@ -12,9 +14,23 @@ from idp.oidc import clients, endpoints, grants, tokens
 class KleidiAuthorizationServer(AuthorizationServer):
     """Clients come from ``clients``; tokens are saved through ``tokens``."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients: dict[str, tuple[float, clients.Client]] = {}
+
     def query_client(self, client_id):
+        """A registered client, kept OIDC_CLIENT_CACHE_SECONDS in this process."""
+        hit = self._clients.get(client_id)
+        if hit and hit[0] > time.monotonic():
+            return hit[1]
         row = clients.find(client_id)
-        return clients.Client.from_row(row) if row else None
+        if row is None:
+            return None  # unknown ids are never cached: they cannot fill memory
+        client = clients.Client.from_row(row)
+        ttl = current_app.config["OIDC_CLIENT_CACHE_SECONDS"]
+        if ttl:
+            self._clients[client_id] = (time.monotonic() + ttl, client)
+        return client
 
     def save_token(self, token, request):
         """Persist what the token endpoint is about to return, then commit."""
