@@ -1,9 +1,8 @@
 """Token endpoint throughput: code->token exchanges and refreshes per second, per worker core.
 
-Kleidi runs under gunicorn (one worker process, four threads = one core) on 127.0.0.1;
-node-oidc-provider
-(from the npm registry, installed into a temporary folder) runs on one Node.js process (also
-one core) with the same client set-up: confidential client, client_secret_basic, S256 PKCE,
+Kleidi runs under gunicorn (one worker process with four threads: one core) on 127.0.0.1;
+node-oidc-provider (from the npm registry, installed into a temporary folder) runs as one
+Node.js process (also one core) with the same client set-up: confidential client, client_secret_basic, S256 PKCE,
 RS256 ID tokens, rotating refresh tokens. For each server the script first obtains N codes
 through a signed-in browser session (not timed), then times N code exchanges, then N
 refreshes (each refresh token once), with C concurrent connections. Results (req/s, p50,
