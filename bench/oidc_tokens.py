@@ -2,16 +2,19 @@
 
 Kleidi runs under gunicorn (one worker process with four threads: one core) on 127.0.0.1;
 node-oidc-provider (from the npm registry, installed into a temporary folder) runs as one
-Node.js process (also one core) with the same client set-up: confidential client, client_secret_basic, S256 PKCE,
-RS256 ID tokens, rotating refresh tokens. For each server the script first obtains N codes
-through a signed-in browser session (not timed), then times N code exchanges, then N
-refreshes (each refresh token once), with C concurrent connections. Results (req/s, p50,
-p99; the median of alternating rounds) go to bench/results/oidc_tokens-<backend>.json/.md.
+Node.js process (also one core) with the same client set-up: confidential client,
+client_secret_basic, S256 PKCE, RS256 ID tokens, rotating refresh tokens.
+
+For each server the script obtains N codes through a signed-in browser session (not timed),
+then times N code exchanges, then N refreshes (each refresh token once), with C requests in
+flight from a Node.js load generator. Rounds alternate between the two servers; the median
+round's req/s, p50 and p99 go to bench/results/oidc_tokens-<backend>.json and .md.
 
     .venv/bin/python bench/oidc_tokens.py [--requests 1000] [--concurrency 8] [--rounds 3]
 
-Kleidi uses the embedded SQLite + in-process store unless KLEIDI_DATABASE_URL and
-KLEIDI_REDIS_URL are set in the environment.
+Kleidi uses the embedded SQLite + in-process store, or PostgreSQL + Redis when
+KLEIDI_DATABASE_URL and KLEIDI_REDIS_URL are set (a database of its own is created on that
+server and dropped afterwards; only its own Redis keys are deleted).
 """
 
 from __future__ import annotations

@@ -176,3 +176,25 @@ def test_state_is_echoed_on_success(app, client, login, make_account):
 def test_error_page_speaks_greek_by_default(app, client):
     response = _authorize(client, auth_params("no-such-client"))
     assert "Άγνωστη υπηρεσία" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("name, error", [("request", "request_not_supported"),
+                                         ("request_uri", "request_uri_not_supported")])
+def test_request_objects_are_refused_at_the_client(app, client, name, error):
+    client_id, _ = register(app)
+    params = auth_params(client_id, **{name: "eyJhbGciOiJub25lIn0.e30."})
+    back = query(_authorize(client, params))
+    assert back["error"] == error and back["state"] == params["state"]
+
+
+def test_malformed_max_age_is_invalid_request(app, client):
+    client_id, _ = register(app)
+    assert query(_authorize(client, auth_params(client_id, max_age="soon")))[
+        "error"] == "invalid_request"
+
+
+def test_repeated_parameters_are_an_error_page(app, client):
+    client_id, _ = register(app)
+    query_string = urlencode(auth_params(client_id)) + "&client_id=" + client_id
+    response = client.get("/oidc/authorize?" + query_string)
+    assert response.status_code == 400 and "Location" not in response.headers

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from authlib.oauth2.rfc6749 import OAuth2Error, OAuth2Request
+from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error, OAuth2Request
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
 from flask import current_app, g, redirect, request, url_for
@@ -49,30 +49,41 @@ def _page_code(error: OAuth2Error) -> str:
 
 
 def _max_age(data) -> int | None:
-    value = data.get("max_age")
-    if value is None or value == "":
-        return None
-    if not value.isdigit():
-        raise KleidiError("OIDC-003", detail="max_age is not a number")
-    return int(value)
+    """``max_age`` in seconds; None when absent or malformed (refused in ``_refuse``)."""
+    value = data.get("max_age") or ""
+    return int(value) if value.isdigit() else None
+
+
+def _refuse(data, grant) -> None:
+    """What a valid client may not ask for: told so at its own redirect URI."""
+    for name in ("request", "request_uri"):
+        if data.get(name):  # refused rather than silently ignored (OIDC Core 6)
+            raise OAuth2Error(f"The {name} parameter is not supported.",
+                              error=f"{name}_not_supported", redirect_uri=grant.redirect_uri)
+    if data.get("max_age") and _max_age(data) is None:
+        raise InvalidRequestError("max_age must be a number of seconds.",
+                                  redirect_uri=grant.redirect_uri)
 
 
 def start():
     """Handle an authorization request from a relying party."""
     data = request.values
     g.locale = ui_locale()
-    for name in ("request", "request_uri"):
-        if data.get(name):  # not supported: refused rather than silently ignored
-            raise KleidiError("OIDC-003", detail=f"{name} parameter is not supported")
     prompts = (data.get("prompt") or "").split()
     max_age = _max_age(data)
     account = None if "login" in prompts else interactions.authenticated(max_age=max_age)
     try:
         grant = server().get_consent_grant(end_user=account)
+        _refuse(data, grant)
     except OAuth2Error as error:
         return error_response(error, data.get("state"))
-    payload = {name: data[name] for name in PARAMETERS if data.get(name)}
-    interaction = _begin(grant, payload, prompts, max_age)
+    interaction = _begin(grant, {name: data[name] for name in PARAMETERS if data.get(name)},
+                         prompts, max_age)
+    return _decide(grant, interaction, account, prompts)
+
+
+def _decide(grant, interaction: dict, account, prompts: list[str]):
+    """Answer now, ask the person (login, consent), or tell the client why not (prompt=none)."""
     if account is not None and "consent" not in prompts:
         diverted = interactions.run_checks(account, interaction)
         if diverted is None:
@@ -82,7 +93,7 @@ def start():
     if "none" in prompts:
         error = ConsentRequiredError() if account is not None else LoginRequiredError()
         error.redirect_uri = grant.redirect_uri
-        return error_response(error, data.get("state"))
+        return error_response(error, interaction["payload"].get("state"))
     if account is not None:  # prompt=consent with a usable session: straight to the question
         return _with_language(_ask_consent(interaction))
     return _with_language(interactions.redirect_to_login(interaction["id"]))

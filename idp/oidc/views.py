@@ -38,7 +38,7 @@ def discovery():
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": list(signing.ALGORITHMS),
         "token_endpoint_auth_methods_supported": grants.CLIENT_AUTH_METHODS,
-        "token_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256", "PS256"],
+        "token_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256"],
         "revocation_endpoint_auth_methods_supported": grants.CLIENT_AUTH_METHODS,
         "introspection_endpoint_auth_methods_supported": grants.CLIENT_AUTH_METHODS,
         "code_challenge_methods_supported": ["S256"],
