@@ -3,6 +3,7 @@
 import base64
 
 import pytest
+import sqlalchemy as sa
 from oidc_support import (
     REDIRECT,
     auth_params,
@@ -15,6 +16,7 @@ from oidc_support import (
 )
 
 from idp import accounts, db
+from idp.models import AuditEvent
 
 
 def _code(client, login, username, password, client_id, challenge=None, **extra):
@@ -245,3 +247,15 @@ def test_introspection(app, client, login, person, rp):
 
 def _basic(client_id, secret):
     return {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()}
+
+
+def test_refresh_reuse_is_audited(app, client, login, person, rp):
+    token, _, _ = code_flow(client, login, app, username=person[0], password=person[1],
+                            client_id=rp[0], secret=rp[1])
+    _refresh(client, token["refresh_token"], *rp)
+    _refresh(client, token["refresh_token"], *rp)
+    with app.app_context():
+        events = db.session().scalars(sa.select(AuditEvent).where(
+            AuditEvent.event == "oidc.grant_revoked")).all()
+        assert [e.detail["reason"] for e in events] == ["refresh_reuse"]
+        assert events[0].detail["client_id"] == rp[0] and events[0].account_id

@@ -16,7 +16,7 @@ import urllib.request
 from flask import current_app, session
 from joserfc import jwt
 
-from idp import clock, db, sessions
+from idp import audit, clock, db, sessions
 from idp.oidc import clients, grants, tokens
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,12 @@ def notify_clients(sid: str) -> None:
 
 def end_sso_session() -> None:
     """End the SSO session here, for every protocol, and tell the OIDC clients."""
+    account = sessions.current_account()
+    if account is not None:
+        audit.record("logout", account=account, via="oidc")
     sid = (session.get("oidc") or {}).get("sid")
     if sid:
-        notify_clients(sid)
+        notify_clients(sid)  # commits, the audit entry with it
+    else:
+        db.session().commit()
     sessions.logout()  # clears session["saml"] too: SAML local state ends with it

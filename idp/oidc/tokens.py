@@ -16,7 +16,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from idp import clock, db
+from idp import audit, clock, db
 from idp.models import Account
 from idp.oidc.models import OidcGrant, OidcRefreshToken
 from idp.store import store
@@ -160,13 +160,17 @@ def _aware(moment):
 
 
 def revoke_grant(grant_id: str, *, reason: str) -> None:
-    """End a grant and every token descending from it, committed at once."""
+    """End a grant and every token descending from it, audited and committed at once."""
     session = db.session()
-    session.execute(sa.update(OidcGrant).where(
+    ended = session.execute(sa.update(OidcGrant).where(
         OidcGrant.id == grant_id, OidcGrant.revoked_at.is_(None)
-    ).values(revoked_at=clock.now()))
+    ).values(revoked_at=clock.now())).rowcount
+    grant = session.get(OidcGrant, grant_id)
+    if ended and grant is not None:
+        # A replayed code or refresh token means one was stolen: worth an audit entry.
+        audit.record("oidc.grant_revoked", account=session.get(Account, grant.account_id),
+                     actor="system", client_id=grant.client_id, reason=reason)
     session.commit()
-    current_app.logger.info("oidc grant revoked", extra={"grant": grant_id, "reason": reason})
 
 
 def save_access_token(token: str, grant: OidcGrant, scope: str) -> None:
