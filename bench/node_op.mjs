@@ -8,7 +8,36 @@ const [port, clientId, clientSecret, redirectUri] = process.argv.slice(2)
 const { privateKey } = await jose.generateKeyPair('RS256', { extractable: true })
 const signing = { ...(await jose.exportJWK(privateKey)), alg: 'RS256', use: 'sig', kid: 'bench' }
 
+// Storage without eviction (the built-in development adapter is an LRU that drops codes under
+// load, which would count as failures). Like Kleidi's store: a map with expiry.
+const models = new Map()
+class MapAdapter {
+  constructor (name) { this.name = name; if (!models.has(name)) models.set(name, new Map()) }
+  get store () { return models.get(this.name) }
+  async upsert (id, payload, expiresIn) {
+    this.store.set(id, { payload, expires: expiresIn ? Date.now() + expiresIn * 1000 : Infinity })
+    if (payload.grantId) grants.set(payload.grantId, [...(grants.get(payload.grantId) || []), [this.name, id]])
+    if (payload.uid) uids.set(payload.uid, id)
+  }
+  async find (id) {
+    const item = this.store.get(id)
+    if (!item || item.expires < Date.now()) return undefined
+    return item.payload
+  }
+  async findByUid (uid) { const id = uids.get(uid); return id ? this.find(id) : undefined }
+  async findByUserCode () { return undefined }
+  async consume (id) { const item = this.store.get(id); if (item) item.payload.consumed = Math.floor(Date.now() / 1000) }
+  async destroy (id) { this.store.delete(id) }
+  async revokeByGrantId (grantId) {
+    for (const [name, id] of grants.get(grantId) || []) models.get(name).delete(id)
+    grants.delete(grantId)
+  }
+}
+const grants = new Map()
+const uids = new Map()
+
 const provider = new Provider(`http://127.0.0.1:${port}`, {
+  adapter: MapAdapter,
   clients: [{
     client_id: clientId,
     client_secret: clientSecret,
