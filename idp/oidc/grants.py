@@ -71,11 +71,11 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def authenticate_refresh_token(self, refresh_token):
-        grant = tokens.use_refresh_token(refresh_token, self.request.client.client_id)
-        return RefreshCredential(grant) if grant else None
+        found = tokens.use_refresh_token(refresh_token, self.request.client.client_id)
+        return RefreshCredential(*found) if found else None
 
     def authenticate_user(self, credential):
-        return subject_of(credential.grant.account_id, self.request.client)
+        return claims.Subject(credential.account, self.request.client)
 
     def revoke_old_credential(self, credential):
         """Nothing to do: ``use_refresh_token`` marked it used when it was accepted."""
@@ -84,8 +84,8 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
 class RefreshCredential:
     """A refresh token's grant, as authlib's refresh grant reads it."""
 
-    def __init__(self, grant):
-        self.grant = grant
+    def __init__(self, grant, account):
+        self.grant, self.account = grant, account
 
     def check_client(self, client):
         return client.client_id == self.grant.client_id

@@ -21,6 +21,17 @@ from idp.models import Account
 from idp.oidc.models import OidcGrant, OidcRefreshToken
 from idp.store import store
 
+# Built once: constant statements are compiled once and then found in SQLAlchemy's cache.
+INSERT_GRANT = sa.insert(OidcGrant.__table__)
+INSERT_REFRESH_TOKEN = sa.insert(OidcRefreshToken.__table__)
+FIND_REFRESH_TOKEN = sa.select(OidcRefreshToken, OidcGrant).join(
+    OidcGrant, OidcGrant.id == OidcRefreshToken.grant_id
+).where(OidcRefreshToken.token_hash == sa.bindparam("hash"))
+_REFRESH = OidcRefreshToken.__table__
+CLAIM_REFRESH_TOKEN = sa.update(_REFRESH).where(
+    _REFRESH.c.token_hash == sa.bindparam("hash"), _REFRESH.c.used_at.is_(None)
+).values(used_at=sa.bindparam("now"))
+
 
 def digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
@@ -100,8 +111,8 @@ def start_grant(code: AuthorizationCode, account: Account) -> OidcGrant:
         expires_at=now + timedelta(seconds=current_app.config["OIDC_REFRESH_ABSOLUTE_SECONDS"]),
     )
     # A plain INSERT (no unit of work): this runs on every code exchange.
-    db.session().execute(sa.insert(OidcGrant).values(
-        {column.key: getattr(grant, column.key) for column in OidcGrant.__table__.columns}))
+    db.session().execute(INSERT_GRANT, {
+        column.key: getattr(grant, column.key) for column in OidcGrant.__table__.columns})
     # Remember the code's fate for as long as a replay is worth noticing.
     store().put("oidc:code-used:" + code.code_hash, {"grant": grant.id},
                 current_app.config["OIDC_CODE_REPLAY_MEMORY_SECONDS"])
@@ -109,49 +120,51 @@ def start_grant(code: AuthorizationCode, account: Account) -> OidcGrant:
 
 
 def add_refresh_token(grant: OidcGrant, token: str) -> None:
-    db.session().execute(sa.insert(OidcRefreshToken).values(
-        token_hash=digest(token), grant_id=grant.id, created_at=clock.now()))
+    db.session().execute(INSERT_REFRESH_TOKEN, {
+        "token_hash": digest(token), "grant_id": grant.id, "created_at": clock.now()})
 
 
-def use_refresh_token(token: str, client_id: str) -> OidcGrant | None:
-    """The live grant of an unused refresh token, which is marked used; reuse kills the family."""
+def use_refresh_token(token: str, client_id: str) -> tuple[OidcGrant, Account] | None:
+    """The live grant (and account) of an unused refresh token, which is marked used.
+
+    A used token coming back means it was copied: the whole family is revoked.
+    """
     session = db.session()
-    row = session.get(OidcRefreshToken, digest(token)) if isinstance(token, str) else None
-    if row is None:
+    found = session.execute(FIND_REFRESH_TOKEN, {"hash": digest(token)}).first() if isinstance(
+        token, str) else None
+    if found is None or found[1].client_id != client_id:
         return None
-    grant = session.get(OidcGrant, row.grant_id)
-    if grant.client_id != client_id:
-        return None
-    claimed = session.execute(
-        sa.update(OidcRefreshToken)
-        .where(OidcRefreshToken.token_hash == row.token_hash, OidcRefreshToken.used_at.is_(None))
-        .values(used_at=clock.now())
-    ).rowcount
-    if claimed != 1:
+    row, grant = found
+    claimed = session.execute(CLAIM_REFRESH_TOKEN, {"hash": row.token_hash, "now": clock.now()})
+    if claimed.rowcount != 1:
         session.rollback()
         revoke_grant(grant.id, reason="refresh_reuse")
         return None
-    if not grant_is_live(grant):
-        session.commit()
+    account = live_account(grant)
+    if account is None:
+        session.commit()  # keeps the revocation live_account may have made
         return None
-    return grant
+    return grant, account
 
 
 def grant_is_live(grant: OidcGrant | None) -> bool:
-    """Not revoked, within its absolute lifetime, and its account unchanged and active.
+    return grant is not None and live_account(grant) is not None
 
-    A grant found dead because of its account is revoked on the spot, so that
-    a later password reset cannot bring it back.
+
+def live_account(grant: OidcGrant) -> Account | None:
+    """The grant's account if the grant is not revoked, within its absolute lifetime, and
+    its account unchanged (same session epoch) and active.
+
+    A grant found dead because of its account is revoked on the spot (the caller commits),
+    so that re-enabling the account or a later password reset cannot bring it back.
     """
-    if grant is None or grant.revoked_at is not None:
-        return False
-    if _aware(grant.expires_at) <= clock.now():
-        return False
+    if grant.revoked_at is not None or _aware(grant.expires_at) <= clock.now():
+        return None
     account = db.session().get(Account, grant.account_id)
     if account is None or account.status != "active" or account.session_epoch != grant.account_epoch:
         grant.revoked_at = clock.now()
-        return False
-    return True
+        return None
+    return account
 
 
 def _aware(moment):
