@@ -3,10 +3,13 @@
 import json
 from datetime import UTC, datetime
 
+import pytest
+from click.testing import CliRunner
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet
 from oidc_support import code_flow
 
+from idp import cli, create_app, keys
 from idp.oidc import clients, signing, tokens
 
 
@@ -71,3 +74,20 @@ def test_keys_rotate_signs_with_the_published_next_key(app, client, login, make_
                             client_id=out["client_id"], secret=out["client_secret"])
     decoded = jwt.decode(token["id_token"], cached, algorithms=["ES256"])  # the RP's old cache
     assert decoded.header["kid"] in next_kids and decoded.header["alg"] == "ES256"
+
+
+def test_production_refuses_to_serve_without_keys_but_rotate_creates_them(base_settings,
+                                                                          tmp_path):
+    keys.ensure_dev_keys(tmp_path)  # the SAML key pairs, which production requires too
+    settings = {**base_settings, "ENV": "production", "BASE_URL": "https://idp.example.edu",
+                "KEYS_DIR": str(tmp_path)}
+    with pytest.raises(signing.MissingSigningKeys, match="kleidi keys rotate"):
+        create_app(settings)
+    env = {f"KLEIDI_{name}": str(settings[name]) for name in (
+        "ENV", "BASE_URL", "KEYS_DIR", "DATABASE_URL", "REDIS_URL", "SECRET_KEY",
+        "PAIRWISE_SECRET")}
+    result = CliRunner().invoke(cli.main, ["keys", "rotate"], env=env)
+    assert result.exit_code == 0, result.output
+    assert sorted(e["state"] for e in signing._read_manifest(tmp_path)) == [
+        "current", "current", "next", "next"]
+    create_app(settings)  # now it starts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import click
 from flask import Flask
 
 
@@ -15,8 +16,9 @@ def init_app(app: Flask) -> None:
         with app.app_context():
             signing.initialise(app.config["KEYS_DIR"], clock.now())
     keys = app.extensions["kleidi.oidc.keys"] = signing.SigningKeys(app.config["KEYS_DIR"])
-    for alg in signing.ALGORITHMS:
-        keys.signing_key(alg)  # production without keys fails here, saying what to run
+    if click.get_current_context(silent=True) is None:  # serving, not `kleidi keys rotate`
+        for alg in signing.ALGORITHMS:
+            keys.signing_key(alg)  # production without keys fails here, saying what to run
     app.extensions["kleidi.oidc.server"] = server.create_server(app)
     app.register_blueprint(views.bp)
     csrf = app.extensions.get("csrf")
