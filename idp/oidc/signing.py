@@ -10,7 +10,7 @@ manifest ``oidc-keys.json``. For every algorithm (RS256, ES256) there is:
   before a rotation can still be verified, then dropped.
 
 ``rotate()`` promotes next -> current, current -> retired and creates a fresh
-next key. Readers reload the manifest when its modification time changes, so
+next key. Readers reload the manifest whenever the file is replaced, so
 a rotation done by ``kleidi keys rotate`` reaches every worker without a
 restart.
 """
@@ -142,24 +142,26 @@ def _rotate(keys_dir: Path, now: datetime, retain_seconds: int) -> list[dict]:
 class SigningKeys:
     """Read side of the key store, shared by the workers of one process.
 
-    Reloads when the manifest file changes on disk (after a rotation).
+    Reloads when the manifest file is replaced on disk (after a rotation).
     """
 
     def __init__(self, keys_dir: str | os.PathLike):
         self.keys_dir = Path(keys_dir)
         self._lock = threading.Lock()
-        self._mtime = None
+        self._version = None
         self._entries: list[dict] = []
         self._keys: dict[str, object] = {}
 
     def _refresh(self) -> None:
         try:
-            mtime = (self.keys_dir / MANIFEST).stat().st_mtime_ns
+            stat = (self.keys_dir / MANIFEST).stat()
         except FileNotFoundError as exc:
             raise MissingSigningKeys(
                 f"No OIDC signing keys in {self.keys_dir}: run `kleidi keys rotate` once."
             ) from exc
-        if mtime == self._mtime:
+        # Every write replaces the file, so a new inode tells even within one clock tick.
+        version = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        if version == self._version:
             return
         with self._lock:
             entries = _read_manifest(self.keys_dir)
@@ -167,7 +169,7 @@ class SigningKeys:
             for entry in entries:
                 data = json.loads((self.keys_dir / f"oidc-{entry['kid']}.jwk").read_text())
                 keys[entry["kid"]] = KeySet.import_key_set({"keys": [data]}).keys[0]
-            self._entries, self._keys, self._mtime = entries, keys, mtime
+            self._entries, self._keys, self._version = entries, keys, version
 
     def published(self, now: datetime) -> dict:
         """The public JWKS: current, next and not yet expired retired keys."""
