@@ -198,3 +198,10 @@ def test_repeated_parameters_are_an_error_page(app, client):
     query_string = urlencode(auth_params(client_id)) + "&client_id=" + client_id
     response = client.get("/oidc/authorize?" + query_string)
     assert response.status_code == 400 and "Location" not in response.headers
+
+
+@pytest.mark.parametrize("mode", ["fragment", "form_post"])
+def test_only_query_response_mode(app, client, mode):
+    client_id, _ = register(app)
+    assert query(_authorize(client, auth_params(client_id, response_mode=mode)))[
+        "error"] == "invalid_request"

@@ -60,6 +60,9 @@ def _refuse(data, grant) -> None:
         if data.get(name):  # refused rather than silently ignored (OIDC Core 6)
             raise OAuth2Error(f"The {name} parameter is not supported.",
                               error=f"{name}_not_supported", redirect_uri=grant.redirect_uri)
+    if data.get("response_mode", "query") != "query":  # the only mode discovery advertises
+        raise InvalidRequestError("Only response_mode=query is supported.",
+                                  redirect_uri=grant.redirect_uri)
     if data.get("max_age") and _max_age(data) is None:
         raise InvalidRequestError("max_age must be a number of seconds.",
                                   redirect_uri=grant.redirect_uri)
