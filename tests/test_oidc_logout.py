@@ -143,3 +143,12 @@ def test_logout_confirmation_in_greek_and_english(app, client, lang, text):
     page = client.get("/oidc/logout")
     assert page.status_code == 200 and f'<html lang="{lang}">' in page.get_data(as_text=True)
     assert text in page.get_data(as_text=True)
+
+
+def test_logout_on_the_idp_page_also_notifies_backchannel_clients(
+        app, client, login, make_account, receiver):
+    uri, received = receiver
+    _signed_in(app, client, login, make_account, backchannel_logout_uri=uri)
+    page = client.get("/logout")
+    client.post("/logout", data={"csrf_token": csrf_token(page)})
+    assert _signed_out(client) and len(received) == 1

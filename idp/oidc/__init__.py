@@ -8,9 +8,9 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the OIDC endpoints, the signing keys, the error codes and the CLI."""
-    from idp import clock
+    from idp import clock, sessions
     from idp.login import interactions
-    from idp.oidc import authorize, cli, errors, server, signing, views  # noqa: F401 (codes)
+    from idp.oidc import authorize, cli, errors, logout, server, signing, views  # noqa: F401
 
     if app.config["ENV"] != "production":
         with app.app_context():
@@ -26,5 +26,6 @@ def init_app(app: Flask) -> None:
         for view in views.CSRF_EXEMPT:
             csrf.exempt(view)
     cli.init_app(app)
+    sessions.on_logout(app, logout.session_ending)
     # Just before the core's consent check (90), which it complements.
     interactions.register_check(app, authorize.consent_requested, 85)

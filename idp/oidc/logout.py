@@ -78,14 +78,17 @@ def notify_clients(sid: str) -> None:
     db.session().commit()
 
 
+def session_ending() -> None:
+    """Logout listener (any logout, the IdP's own page included): tell the OIDC clients."""
+    sid = (session.get("oidc") or {}).get("sid")
+    if sid:
+        notify_clients(sid)
+
+
 def end_sso_session() -> None:
-    """End the SSO session here, for every protocol, and tell the OIDC clients."""
+    """RP-initiated logout: end the SSO session here, for every protocol."""
     account = sessions.current_account()
     if account is not None:
         audit.record("logout", account=account, via="oidc")
-    sid = (session.get("oidc") or {}).get("sid")
-    if sid:
-        notify_clients(sid)  # commits, the audit entry with it
-    else:
         db.session().commit()
-    sessions.logout()  # clears session["saml"] too: SAML local state ends with it
+    sessions.logout()  # runs session_ending; clears session["saml"]: SAML local state ends too
