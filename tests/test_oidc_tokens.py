@@ -15,7 +15,7 @@ from oidc_support import (
     token_request,
 )
 
-from idp import accounts, db
+from idp import accounts, consent, db
 from idp.models import AuditEvent
 
 
@@ -259,3 +259,13 @@ def test_refresh_reuse_is_audited(app, client, login, person, rp):
             AuditEvent.event == "oidc.grant_revoked")).all()
         assert [e.detail["reason"] for e in events] == ["refresh_reuse"]
         assert events[0].detail["client_id"] == rp[0] and events[0].account_id
+
+
+def test_withdrawn_consent_ends_the_clients_tokens(app, client, login, person, rp):
+    token, _, _ = code_flow(client, login, app, username=person[0], password=person[1],
+                            client_id=rp[0], secret=rp[1])
+    with app.test_request_context():
+        assert consent.withdraw(accounts.find_by_username(person[0]), rp[0])
+        db.session().commit()
+    assert _refresh(client, token["refresh_token"], *rp).get_json()["error"] == "invalid_grant"
+    assert _userinfo(client, token["access_token"]).status_code == 401

@@ -8,9 +8,18 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the OIDC endpoints, the signing keys, the error codes and the CLI."""
-    from idp import clock, sessions
+    from idp import clock, consent, sessions
     from idp.login import interactions
-    from idp.oidc import authorize, cli, errors, logout, server, signing, views  # noqa: F401
+    from idp.oidc import (  # noqa: F401 (errors defines the codes)
+        authorize,
+        cli,
+        errors,
+        logout,
+        server,
+        signing,
+        tokens,
+        views,
+    )
 
     if app.config["ENV"] != "production":
         with app.app_context():
@@ -27,5 +36,6 @@ def init_app(app: Flask) -> None:
             csrf.exempt(view)
     cli.init_app(app)
     sessions.on_logout(app, logout.session_ending)
+    consent.on_withdraw(app, tokens.consent_withdrawn)
     # Just before the core's consent check (90), which it complements.
     interactions.register_check(app, authorize.consent_requested, 85)

@@ -186,6 +186,14 @@ def revoke_grant(grant_id: str, *, reason: str) -> None:
     session.commit()
 
 
+def consent_withdrawn(account: Account, relying_party: str) -> None:
+    """Consent listener: the client's grants for this account end (the caller commits)."""
+    db.session().execute(sa.update(OidcGrant).where(
+        OidcGrant.account_id == account.id, OidcGrant.client_id == relying_party,
+        OidcGrant.revoked_at.is_(None),
+    ).values(revoked_at=clock.now()))
+
+
 def save_access_token(token: str, grant: OidcGrant, scope: str) -> None:
     ttl = current_app.config["OIDC_ACCESS_TOKEN_TTL_SECONDS"]
     now = clock.timestamp()
