@@ -7,6 +7,7 @@ from oidc_support import (
     REDIRECT,
     auth_params,
     browse,
+    code_flow,
     pkce,
     query,
     register,
@@ -205,3 +206,26 @@ def test_only_query_response_mode(app, client, mode):
     client_id, _ = register(app)
     assert query(_authorize(client, auth_params(client_id, response_mode=mode)))[
         "error"] == "invalid_request"
+
+
+def test_id_token_hint_of_someone_else_needs_a_login(app, client, login, make_account):
+    first, second = make_account(), make_account()
+    client_id, secret = register(app)
+    other_browser = app.test_client()
+    token, _, _ = code_flow(other_browser, login, app, username=second[0], password=second[1],
+                            client_id=client_id, secret=secret)
+    query(sign_in_and_authorize(client, login, *first, auth_params(client_id)))
+    hinted = auth_params(client_id, prompt="none", id_token_hint=token["id_token"])
+    assert query(_authorize(client, hinted))["error"] == "login_required"
+    mine, _, _ = code_flow(client, login, app, username=first[0], password=first[1],
+                           client_id=client_id, secret=secret)
+    assert "code" in query(_authorize(client, auth_params(
+        client_id, prompt="none", id_token_hint=mine["id_token"])))
+
+
+def test_forged_id_token_hint_is_invalid_request(app, client, login, make_account):
+    person = make_account()
+    client_id, _ = register(app)
+    query(sign_in_and_authorize(client, login, *person, auth_params(client_id)))
+    back = query(_authorize(client, auth_params(client_id, id_token_hint="e30.e30.AAAA")))
+    assert back["error"] == "invalid_request"

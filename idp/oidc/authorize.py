@@ -14,11 +14,13 @@ from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error, OAuth2Reque
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
 from flask import current_app, g, redirect, request, url_for
+from joserfc import jwt
+from joserfc.errors import JoseError
 
-from idp import audit, db, sessions
+from idp import audit, clock, db, sessions
 from idp.errors import KleidiError
 from idp.login import interactions
-from idp.oidc import claims, logout
+from idp.oidc import claims, grants, logout, signing
 
 PARAMETERS = ("response_type", "client_id", "redirect_uri", "scope", "state", "nonce",
               "code_challenge", "code_challenge_method", "prompt", "max_age", "login_hint",
@@ -68,6 +70,24 @@ def _refuse(data, grant) -> None:
                                   redirect_uri=grant.redirect_uri)
 
 
+def _matching_hint(hint: str | None, grant, account):
+    """The session's account, unless an ``id_token_hint`` names someone else (OIDC Core
+    3.1.2.1): then the person must log in, and ``prompt=none`` gets ``login_required``."""
+    if not hint or account is None:
+        return account
+    keys = current_app.extensions["kleidi.oidc.keys"].verification_keys(clock.now())
+    try:
+        hinted = jwt.decode(hint, keys, algorithms=list(signing.ALGORITHMS)).claims
+    except JoseError as exc:
+        raise InvalidRequestError("id_token_hint is not an ID token of this provider.",
+                                  redirect_uri=grant.redirect_uri) from exc
+    if hinted.get("iss") != grants.issuer():
+        raise InvalidRequestError("id_token_hint was not issued here.",
+                                  redirect_uri=grant.redirect_uri)
+    same = hinted.get("sub") == claims.Subject(account, grant.request.client).sub
+    return account if same else None
+
+
 def start():
     """Handle an authorization request from a relying party."""
     data = request.values
@@ -78,6 +98,7 @@ def start():
     try:
         grant = server().get_consent_grant(end_user=account)
         _refuse(data, grant)
+        account = _matching_hint(data.get("id_token_hint"), grant, account)
     except OAuth2Error as error:
         return error_response(error, data.get("state"))
     interaction = _begin(grant, {name: data[name] for name in PARAMETERS if data.get(name)},
