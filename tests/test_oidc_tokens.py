@@ -269,3 +269,11 @@ def test_withdrawn_consent_ends_the_clients_tokens(app, client, login, person, r
         db.session().commit()
     assert _refresh(client, token["refresh_token"], *rp).get_json()["error"] == "invalid_grant"
     assert _userinfo(client, token["access_token"]).status_code == 401
+
+
+def test_code_issued_before_a_password_change_is_refused(app, client, login, person, rp):
+    code = _code(client, login, *person, rp[0])
+    with app.app_context():
+        accounts.set_password(accounts.find_by_username(person[0]), "a new long passphrase 42")
+        db.session().commit()
+    assert _exchange(client, code, *rp).get_json()["error"] == "invalid_grant"

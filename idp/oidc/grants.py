@@ -50,7 +50,8 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             code, client_id=request.client.client_id, redirect_uri=request.payload.redirect_uri,
             scope=request.scope, account_id=request.user.id, auth_time=session.get("auth_time"),
             nonce=data.get("nonce"), acr=session_acr(), amr=session.get("amr") or [],
-            sid=oidc.get("sid"), code_challenge=data.get("code_challenge"),
+            sid=oidc.get("sid"), account_epoch=request.user.session_epoch,
+            code_challenge=data.get("code_challenge"),
             code_challenge_method=data.get("code_challenge_method"),
         )
 
@@ -61,7 +62,10 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         """Nothing to do: ``take_code`` already removed it, atomically."""
 
     def authenticate_user(self, authorization_code):
-        return subject_of(authorization_code.account_id, self.request.client)
+        subject = subject_of(authorization_code.account_id, self.request.client)
+        if subject and subject.account.session_epoch != authorization_code.account_epoch:
+            return None  # the password changed since the code was issued
+        return subject
 
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):

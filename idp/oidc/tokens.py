@@ -55,6 +55,7 @@ class AuthorizationCode:
     acr: str | None = None
     amr: list = field(default_factory=list)
     sid: str | None = None
+    account_epoch: int = 0
     code_challenge: str | None = None
     code_challenge_method: str | None = None
     exp: int = 0
@@ -106,7 +107,7 @@ def start_grant(code: AuthorizationCode, account: Account) -> OidcGrant:
     now = clock.now()
     grant = OidcGrant(
         id=secrets.token_urlsafe(32), client_id=code.client_id, account_id=account.id,
-        scope=code.scope, account_epoch=account.session_epoch, sid=code.sid,
+        scope=code.scope, account_epoch=code.account_epoch, sid=code.sid,
         auth_time=code.auth_time, acr=code.acr, amr=code.amr, created_at=now,
         expires_at=now + timedelta(seconds=current_app.config["OIDC_REFRESH_ABSOLUTE_SECONDS"]),
     )
