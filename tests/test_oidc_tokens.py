@@ -1,6 +1,7 @@
 """The token endpoint: client authentication, codes used once, refresh rotation and revocation."""
 
 import base64
+import logging
 
 import pytest
 import sqlalchemy as sa
@@ -277,3 +278,14 @@ def test_code_issued_before_a_password_change_is_refused(app, client, login, per
         accounts.set_password(accounts.find_by_username(person[0]), "a new long passphrase 42")
         db.session().commit()
     assert _exchange(client, code, *rp).get_json()["error"] == "invalid_grant"
+
+
+@pytest.mark.settings(LOG_LEVEL="DEBUG")
+def test_tokens_never_reach_the_log_even_at_debug(app, client, login, person, rp, caplog):
+    caplog.set_level(logging.DEBUG)
+    token, _, _ = code_flow(client, login, app, username=person[0], password=person[1],
+                            client_id=rp[0], secret=rp[1])
+    refreshed = _refresh(client, token["refresh_token"], *rp).get_json()
+    for secret in (token["access_token"], token["refresh_token"], refreshed["access_token"],
+                   refreshed["refresh_token"], rp[1]):
+        assert secret not in caplog.text

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 import click
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
     """Register the OIDC endpoints, the signing keys, the error codes and the CLI."""
+    # authlib logs issued tokens at DEBUG: never let a debug log level write them out.
+    logging.getLogger("authlib").setLevel(max(logging.INFO, logging.getLogger().level))
     from idp import clock, consent, sessions
     from idp.login import interactions
     from idp.oidc import (  # noqa: F401 (errors defines the codes)
