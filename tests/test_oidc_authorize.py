@@ -15,6 +15,8 @@ from oidc_support import (
     token_request,
 )
 
+from idp import accounts, db
+
 
 def _authorize(client, params):
     return client.get("/oidc/authorize?" + urlencode(params))
@@ -229,3 +231,15 @@ def test_forged_id_token_hint_is_invalid_request(app, client, login, make_accoun
     query(sign_in_and_authorize(client, login, *person, auth_params(client_id)))
     back = query(_authorize(client, auth_params(client_id, id_token_hint="e30.e30.AAAA")))
     assert back["error"] == "invalid_request"
+
+
+def test_prompt_none_never_shows_a_page_when_the_account_needs_attention(
+        app, client, login, make_account):
+    username, password = make_account()
+    client_id, _ = register(app)
+    query(sign_in_and_authorize(client, login, username, password, auth_params(client_id)))
+    with app.app_context():
+        accounts.find_by_username(username).must_change_password = True
+        db.session().commit()
+    back = query(_authorize(client, auth_params(client_id, prompt="none")))
+    assert back["error"] == "interaction_required" and back["iss"] == "http://localhost"

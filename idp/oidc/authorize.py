@@ -12,7 +12,11 @@ from urllib.parse import urlencode
 
 from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error, OAuth2Request
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
-from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
+from authlib.oidc.core.errors import (
+    ConsentRequiredError,
+    InteractionRequiredError,
+    LoginRequiredError,
+)
 from flask import current_app, g, redirect, request, url_for
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -108,19 +112,39 @@ def start():
 
 def _decide(grant, interaction: dict, account, prompts: list[str]):
     """Answer now, ask the person (login, consent), or tell the client why not (prompt=none)."""
+    diverted = None
     if account is not None and "consent" not in prompts:
-        diverted = interactions.run_checks(account, interaction)
+        diverted = _checks(account, interaction, silent="none" in prompts)
         if diverted is None:
             return respond(interaction, account)
         if "none" not in prompts:
             return diverted
     if "none" in prompts:
-        error = ConsentRequiredError() if account is not None else LoginRequiredError()
+        error = _silent_error(account, diverted)
         error.redirect_uri = grant.redirect_uri
         return error_response(error, interaction["payload"].get("state"))
     if account is not None:  # prompt=consent with a usable session: straight to the question
         return _with_language(_ask_consent(interaction))
     return _with_language(interactions.redirect_to_login(interaction["id"]))
+
+
+def _checks(account, interaction: dict, silent: bool):
+    """The post-login checks; with prompt=none a check's error page becomes a diversion."""
+    try:
+        return interactions.run_checks(account, interaction)
+    except KleidiError:
+        if not silent:
+            raise
+        return redirect(url_for("login.resume", iid=interaction["id"]))
+
+
+def _silent_error(account, diverted) -> OAuth2Error:
+    """Why prompt=none cannot be answered: no session, consent to ask, or anything else."""
+    if account is None:
+        return LoginRequiredError()
+    if diverted is None or "/consent/" in diverted.location:
+        return ConsentRequiredError()
+    return InteractionRequiredError()
 
 
 def _with_language(response):
