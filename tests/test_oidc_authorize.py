@@ -243,3 +243,15 @@ def test_prompt_none_never_shows_a_page_when_the_account_needs_attention(
         db.session().commit()
     back = query(_authorize(client, auth_params(client_id, prompt="none")))
     assert back["error"] == "interaction_required" and back["iss"] == "http://localhost"
+
+
+def test_consent_shows_the_values_of_whoever_signs_in(app, client, login, make_account):
+    first = make_account(registration="00011111")
+    second = make_account(registration="00022222")
+    client_id, _ = register(app, scopes=["openid", "schac"])
+    query(sign_in_and_authorize(client, login, *first, auth_params(client_id, scope="openid")))
+    response = _authorize(client, auth_params(client_id, scope="openid schac", prompt="login"))
+    iid = response.location.split("i=")[1]
+    page = browse(client, login(client, *second, iid), consent=None)
+    html = page.get_data(as_text=True)
+    assert "00022222" in html and "00011111" not in html

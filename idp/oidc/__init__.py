@@ -41,5 +41,6 @@ def init_app(app: Flask) -> None:
     cli.init_app(app)
     sessions.on_logout(app, logout.session_ending)
     consent.on_withdraw(app, tokens.consent_withdrawn)
-    # Just before the core's consent check (90), which it complements.
+    # Before the core's consent check (90), which they complete.
+    interactions.register_check(app, authorize.release_for, 80)
     interactions.register_check(app, authorize.consent_requested, 85)

@@ -21,7 +21,7 @@ from flask import current_app, g, redirect, request, url_for
 from joserfc import jwt
 from joserfc.errors import JoseError
 
-from idp import audit, clock, db, sessions
+from idp import audit, clock, db
 from idp.errors import KleidiError
 from idp.login import interactions
 from idp.oidc import claims, grants, logout, signing
@@ -106,7 +106,7 @@ def start():
     except OAuth2Error as error:
         return error_response(error, data.get("state"))
     interaction = _begin(grant, {name: data[name] for name in PARAMETERS if data.get(name)},
-                         prompts, max_age)
+                         prompts, max_age, account)
     return _decide(grant, interaction, account, prompts)
 
 
@@ -156,23 +156,34 @@ def _with_language(response):
     return response
 
 
-def _begin(grant, payload: dict, prompts: list[str], max_age: int | None) -> dict:
+def _begin(grant, payload: dict, prompts: list[str], max_age: int | None, account) -> dict:
+    """The interaction; what would be released is filled in for whoever ends up signed in."""
     client = grant.request.client
-    subject_scope = grant.request.scope
-    account = sessions.current_account()
-    release = {}
-    if account is not None:
-        release = claims.released_attributes(account, client, subject_scope)
     iid = interactions.begin(
         "oidc", payload, "oidc.resume", force_login="login" in prompts, max_age=max_age,
         relying_party=client.client_id, rp_name=client.name or client.client_id,
-        release=release, requested_acr=payload.get("acr_values"),
+        requested_acr=payload.get("acr_values"),
     )
     interaction = interactions.load(iid)
-    interaction["oidc"] = {"scope": subject_scope, "prompt_consent": "consent" in prompts}
+    interaction["oidc"] = {"scope": grant.request.scope, "prompt_consent": "consent" in prompts}
     interaction["login_hint"] = _username_hint(payload.get("login_hint"))
+    if account is not None:
+        release_for(account, interaction)
     interactions.save(interaction)
     return interaction
+
+
+def release_for(account, interaction: dict):
+    """Post-login check (before consent): the values to release are those of the person who
+    actually signed in, who may not be the one whose session the request found."""
+    oidc = interaction.get("oidc") or {}
+    if interaction.get("protocol") != "oidc" or oidc.get("release_account") == account.id:
+        return None
+    client = server().query_client(interaction["payload"]["client_id"])
+    interaction["release"] = claims.released_attributes(account, client, oidc["scope"])
+    oidc["release_account"] = account.id
+    interactions.save(interaction)
+    return None
 
 
 def _username_hint(hint: str | None) -> str | None:
@@ -218,11 +229,6 @@ def resume(iid: str):
     account = interactions.account_for(interaction)
     if account is None:
         return interactions.redirect_to_login(iid)
-    if not interaction.get("release"):
-        scope = interaction["oidc"]["scope"]
-        client = server().query_client(interaction["payload"]["client_id"])
-        interaction["release"] = claims.released_attributes(account, client, scope)
-        interactions.save(interaction)
     diverted = interactions.run_checks(account, interaction)
     if diverted is not None:
         return diverted
