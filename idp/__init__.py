@@ -20,7 +20,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["TESTING"] = app.config["ENV"] == "testing"
     _prepare_keys(app.config)
 
-    from idp import cli, db, errors, i18n, jsonlog, login, navigation, oidc, ops, sessions, store
+    from idp import (
+        cli, db, errors, i18n, jsonlog, login, messaging, navigation, oidc, ops, sessions, store,
+    )
+    from selfservice import activation
 
     jsonlog.configure(app.config["LOG_LEVEL"])
     db.init_app(app)
@@ -33,6 +36,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(ops.bp)
     login.init_app(app)
     cli.init_app(app)
+    messaging.init_app(app)
+    activation.init_app(app)
     oidc.init_app(app)
     if app.config["PROXY_COUNT"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"],

@@ -139,9 +139,65 @@ class Defaults:
     #: acr values the provider can satisfy (advertised in discovery); a password login is sfa.
     OIDC_ACR_VALUES = ["https://refeds.org/profile/sfa"]
 
+    # -- Activation, PINs, passwords and messages (self-service) ---------------------------
+    #: Roles that can activate an account online (the activation page's choices).
+    ACTIVATION_ROLES = ["student"]
+    #: An activation must be finished within this long of starting it (longer than a PIN
+    #: lives, shorter than an idle session, which holds the flow's binding to the browser).
+    ACTIVATION_FLOW_SECONDS = 25 * 60
+    #: Activations one client address may start per hour (each writes a flow record).
+    ACTIVATION_STARTS_PER_IP_HOUR = 60
+    #: The identify step answers no sooner than this, matching data or not (no timing oracle).
+    ACTIVATION_IDENTIFY_MIN_SECONDS = 0.1
+    #: A PIN works once and only this long (uregister: 15 minutes).
+    PIN_TTL_SECONDS = 15 * 60
+    #: Wrong PINs that end the flow (counted per flow, across resends).
+    PIN_MAX_ATTEMPTS = 5
+    #: PINs that one flow may ask for again after the first.
+    PIN_RESENDS_PER_FLOW = 3
+    #: PINs per contact (mobile or email typed) per hour and per day.
+    PIN_SENDS_PER_CONTACT_HOUR = 5
+    PIN_SENDS_PER_CONTACT_DAY = 10
+    #: PINs per client address per hour and per day (a university NAT is one address).
+    PIN_SENDS_PER_IP_HOUR = 30
+    PIN_SENDS_PER_IP_DAY = 100
+    #: SMS messages per hour, all flows together; past it SMS stop and the log alerts.
+    SMS_HOURLY_BUDGET = 300
+    #: Passwords: minimum length, the length the page recommends, maximum length.
+    PASSWORD_MIN_LENGTH = 10
+    PASSWORD_RECOMMENDED_LENGTH = 15
+    PASSWORD_MAX_LENGTH = 256
+    #: A Bloom filter of refused passwords (empty: the shipped idp/data list).
+    PASSWORD_BLOCKLIST = ""
+    #: Email gateway: "smtp", "dev" (kept for `kleidi outbox`), or empty: smtp if SMTP_URL.
+    EMAIL_GATEWAY = ""
+    #: smtp://user:password@host:port (add ?starttls=1 to upgrade) or smtps://...
+    SMTP_URL = ""
+    #: The From address of email.
+    MAIL_FROM = "noreply@example.edu"
+    #: SMS gateway: "http", "dev", or empty: http if SMS_HTTP_URL is set.
+    SMS_GATEWAY = ""
+    #: The provider's endpoint; one POST per message.
+    SMS_HTTP_URL = ""
+    #: The Authorization header sent to it (e.g. "Bearer ..." or "Basic ...").
+    SMS_HTTP_AUTH = ""
+    #: The request body: a template with $to, $text and $sender (quoted for the content type).
+    SMS_HTTP_BODY = '{"to": $to, "text": $text, "from": $sender}'
+    SMS_HTTP_CONTENT_TYPE = "application/json"
+    #: The sender name or number shown on the phone.
+    SMS_SENDER = "Kleidi"
+    #: Delivery tries before a message is given up (logged as an error).
+    OUTBOX_MAX_ATTEMPTS = 8
+    #: Backoff after a failed try: this, doubled per try, at most the maximum.
+    OUTBOX_BACKOFF_SECONDS = 30
+    OUTBOX_BACKOFF_MAX_SECONDS = 3600
+    #: In development, deliver from a thread inside the web server; otherwise (and always
+    #: in production) `kleidi worker` delivers.
+    OUTBOX_INPROCESS_WORKER = True
+
 
 #: Settings that hold secrets: never logged, never shown.
-SECRET_SETTINGS = {"SECRET_KEY", "PAIRWISE_SECRET"}
+SECRET_SETTINGS = {"SECRET_KEY", "PAIRWISE_SECRET", "SMTP_URL", "SMS_HTTP_AUTH"}
 
 
 def defaults() -> dict:

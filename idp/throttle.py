@@ -9,6 +9,7 @@ address, is not affected by failures elsewhere.
 from __future__ import annotations
 
 import hashlib
+import math
 
 from flask import current_app
 
@@ -31,8 +32,9 @@ def wait_seconds(username: str, ip: str) -> int:
     for key, _limit in _keys(username, ip):
         block = store().get(key + ":until")
         if block:
-            waits.append(block["until"] - clock.timestamp())
-    return max([0, *waits])
+            waits.append(block["until"] - clock.now().timestamp())
+    # Whole seconds, rounded up: waiting what was announced is always enough.
+    return max(0, math.ceil(max(waits, default=0)))
 
 
 def failed(username: str, ip: str) -> None:
@@ -43,7 +45,8 @@ def failed(username: str, ip: str) -> None:
         count = store().incr(key, window)
         if count >= limit:
             delay = min(2 ** (count - limit), config["LOGIN_MAX_BACKOFF_SECONDS"])
-            store().put(key + ":until", {"until": clock.timestamp() + delay}, delay + 1)
+            until = clock.now().timestamp() + delay
+            store().put(key + ":until", {"until": until}, delay + 1)
 
 
 def succeeded(username: str, ip: str) -> None:

@@ -177,3 +177,60 @@ def csrf():
 def login():
     """``login(client, username, password)``: log in through the login page."""
     return _login
+
+
+class Outbox:
+    """Email and SMS the app sent: pending messages are delivered (through the development
+    gateway) whenever the test looks."""
+
+    PIN = re.compile(r"(?<!\d)(\d{6})(?!\d)")
+
+    def __init__(self, app):
+        self.app = app
+
+    @property
+    def messages(self) -> list[dict]:
+        from idp import messaging
+        from idp.messaging.outbox import DevMessage, deliver_due
+
+        with self.app.app_context():
+            deliver_due(messaging.gateways())
+            rows = db.session().scalars(sa.select(DevMessage).order_by(DevMessage.id)).all()
+            return [{"channel": m.channel, "to": m.recipient, "subject": m.subject,
+                     "body": m.body} for m in rows]
+
+    def to(self, recipient: str) -> list[dict]:
+        return [m for m in self.messages if m["to"] == recipient]
+
+    def last_pin(self, recipient: str | None = None) -> str:
+        """The PIN in the latest message (to ``recipient``)."""
+        messages = self.to(recipient) if recipient else self.messages
+        assert messages, "no message was sent"
+        return self.PIN.search(messages[-1]["body"]).group(1)
+
+
+@pytest.fixture
+def outbox(app):
+    """The email and SMS sent during the test (see :class:`Outbox`)."""
+    return Outbox(app)
+
+
+@pytest.fixture
+def make_registry_record(app):
+    """Add a student registry record; returns its registration number."""
+
+    def make(registration: str = "00012345", department: str = "1512", **fields):
+        from idp.models import RegistryRecord
+
+        values = {"first_name_el": "Ελένη", "last_name_el": "Νικολάου", "first_name_en": "Eleni",
+                  "last_name_en": "Nikolaou", "birth_date": date(2004, 3, 9),
+                  "mobile_phone": "+306912345678", "ext_email": "eleni.n@example.org",
+                  "enrollment_status": "active", "enrollment_type": "undergraduate",
+                  "role": "undergraduate", "inscription_ac_year": "2025-2026", **fields}
+        with app.app_context():
+            db.session().add(RegistryRecord(source_registry="students", department_id=department,
+                                            registration_id=registration, **values))
+            db.session().commit()
+        return registration
+
+    return make

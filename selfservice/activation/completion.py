@@ -1,0 +1,129 @@
+"""The last step of activation, in one transaction: person, affiliation, account, audit.
+
+Either all of it is committed or none of it: a failure at any point (a unique index, the
+database going away) leaves no half-made person or account, and the flow stays at the
+password step so the person can try again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import Mapped, mapped_column
+
+from idp import accounts, audit, clock, db, flows, identifiers
+from idp.db import Base
+from idp.models import Account, Affiliation, Person, RegistryRecord
+from selfservice.activation import identity
+
+
+class RetiredUsername(Base):
+    """A username an account no longer carries (after a transfer); it is never issued again."""
+
+    __tablename__ = "retired_username"
+
+    username: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"))
+    retired_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=clock.now)
+
+
+def held_by_another(username: str, person: Person | None) -> bool:
+    """True if ``username`` belongs, or once belonged, to someone else: never reissued."""
+    owners = db.session().scalars(
+        sa.select(Account.person_id).where(Account.username == username).union(
+            sa.select(Account.person_id).join(RetiredUsername,
+                                              RetiredUsername.account_id == Account.id)
+            .where(RetiredUsername.username == username))
+    ).all()
+    return any(owner != (person.id if person else None) for owner in owners)
+
+
+def complete(flow: flows.Flow, password: str) -> Account:
+    """Create or reuse the person, add the affiliation, issue the account; move to done."""
+    session = db.session()
+    try:
+        record = session.scalars(sa.select(RegistryRecord).where(
+            RegistryRecord.id == flow.data["record_id"]).with_for_update()).one()
+        person, reused = _person(record, flow.data.get("ssn"))
+        _affiliation(person, record)
+        account, transfer = _account(person, record, flow, password)
+        audit.record("activation.completed", account=account, person=person,
+                     academic_id_reused=reused, transfer=transfer,
+                     registration=record.registration_id)
+        flows.advance(flow, "done", username=account.username)
+        flow.data = {"username": account.username}  # nothing personal outlives the flow
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return account
+
+
+def _person(record: RegistryRecord, typed: dict | None) -> tuple[Person, bool]:
+    """The person, reused when already known (a transfer keeps the AcademicID)."""
+    person = identity.existing_person(record)
+    reused = person is not None
+    if person is None:
+        person = Person(academic_id=identifiers.new_academic_id())
+        db.session().add(person)
+    person.given_name_el, person.family_name_el = record.first_name_el, record.last_name_el
+    person.given_name_en, person.family_name_en = record.first_name_en, record.last_name_en
+    person.birth_date = record.birth_date or person.birth_date
+    _identifier(person, record, typed or {})
+    db.session().flush()
+    record.person_id = person.id
+    return person, reused
+
+
+def _identifier(person: Person, record: RegistryRecord, typed: dict) -> None:
+    if record.ssn and (record.ssn_country or "GR") == "GR":
+        person.amka = record.ssn
+    elif record.ssn:
+        person.foreign_ssn, person.foreign_ssn_country = record.ssn, record.ssn_country
+    elif typed.get("kind") == "amka":
+        person.amka = typed["value"]
+    elif typed.get("kind") == "foreign":
+        person.foreign_ssn, person.foreign_ssn_country = typed["value"], typed["country"]
+    elif typed.get("kind") == "ehic":
+        person.ehic = typed["value"]
+
+
+def _affiliation(person: Person, record: RegistryRecord) -> None:
+    exists = db.session().scalar(sa.select(Affiliation.id).where(
+        Affiliation.person_id == person.id, Affiliation.registry_record_id == record.id))
+    if exists is None:
+        db.session().add(Affiliation(
+            person_id=person.id, role=record.role, department_id=record.department_id,
+            registration_id=record.registration_id, source_registry=record.source_registry,
+            registry_record_id=record.id, valid_from=clock.now().date(), status="active"))
+
+
+def _account(person: Person, record: RegistryRecord, flow: flows.Flow,
+             password: str) -> tuple[Account, bool]:
+    """The person's one personal account: new, activated, or renamed after a transfer."""
+    username = flow.data["username"]
+    account = db.session().scalar(sa.select(Account).where(
+        Account.person_id == person.id, Account.kind == "personal"))
+    transfer = account is not None and account.username != username
+    if account is None:
+        account = Account(person_id=person.id, kind="personal", username=username)
+        db.session().add(account)
+    elif transfer:
+        db.session().add(RetiredUsername(username=account.username, account_id=account.id))
+        audit.record("account.username_changed", account=account, old=account.username,
+                     new=username, reason="transfer")
+        account.username = username
+    account.domain = _domain(record.role)
+    account.status, account.activated_at = "active", clock.now()
+    account.mobile = record.mobile_phone if flow.data.get("consent_mobile") else None
+    account.external_email = record.ext_email if flow.data.get("consent_email") else None
+    db.session().flush()
+    accounts.set_password(account, password)
+    return account, transfer
+
+
+def _domain(role: str) -> str:
+    domains = current_app.config["ROLE_DOMAINS"]
+    return domains.get(role, domains["*"])
