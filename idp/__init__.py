@@ -20,9 +20,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["TESTING"] = app.config["ENV"] == "testing"
     _prepare_keys(app.config)
 
-    from idp import (
-        cli, db, errors, i18n, jsonlog, login, messaging, navigation, oidc, ops, sessions, store,
-    )
+    from idp import cli, db, errors, i18n, jsonlog, login, messaging, navigation, oidc, ops, sessions, store
     from selfservice import activation
 
     jsonlog.configure(app.config["LOG_LEVEL"])
