@@ -76,8 +76,8 @@ def _browser_login(url: str, username: str, password: str) -> str:
     raise AssertionError("the browser never got back to the relying party")
 
 
-def _run_rp(node_dir, base, method, register, username, password) -> dict:
-    command = [node_env.node(), str(node_dir / "rp.mjs"), base, CALLBACK, method]
+def _run_rp(node_dir, base, method, alg, register, username, password) -> dict:
+    command = [node_env.node(), str(node_dir / "rp.mjs"), base, CALLBACK, method, alg]
     with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True) as proc:
         try:
@@ -106,11 +106,12 @@ def _converse(proc, method, register, username, password) -> dict:
     return result
 
 
-def _registrar(app, method):
+def _registrar(app, method, alg):
     def register(jwk):
         with app.app_context():
             row, secret = clients.add_client(
                 redirect_uris=[CALLBACK], auth_method=method, name="openid-client",
+                id_token_alg=alg,
                 scopes=["openid", "profile", "email", "eduperson"],
                 jwks={"keys": [jwk]} if jwk else None)
             db.session().commit()
@@ -118,15 +119,19 @@ def _registrar(app, method):
     return register
 
 
-@pytest.mark.parametrize("method", ["client_secret_basic", "private_key_jwt", "none"])
+@pytest.mark.parametrize("method, alg", [
+    ("client_secret_basic", "RS256"), ("private_key_jwt", "RS256"), ("none", "RS256"),
+    ("client_secret_basic", "ES256"),
+])
 def test_certified_rp_completes_code_flow_userinfo_and_refresh(node_dir, live, make_account,
-                                                               method):
+                                                               method, alg):
     app, base = live
     username, password = make_account()
-    result = _run_rp(node_dir, base, method, _registrar(app, method), username, password)
+    result = _run_rp(node_dir, base, method, alg, _registrar(app, method, alg), username,
+                     password)
     claims = result["claims"]
     assert claims["iss"] == base and claims["auth_time"] and claims["nonce"]
-    assert result["header"]["kid"] and result["header"]["alg"] == "RS256"
+    assert result["header"]["kid"] and result["header"]["alg"] == alg
     assert result["userinfo"]["sub"] == claims["sub"]
     assert result["userinfo"]["preferred_username"] == f"{username}@example.edu"
     assert "student" in result["userinfo"]["eduperson_affiliation"]

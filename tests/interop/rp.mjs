@@ -1,5 +1,6 @@
 // An independent relying party (openid-client, OpenID Certified) driven over stdin/stdout.
 // Arguments: <issuer> <redirect_uri> <auth method: client_secret_basic|private_key_jwt|none>
+//            <ID token alg: RS256|ES256>
 // Protocol (one JSON object per line):
 //   out {"event":"jwk","jwk":{...}}            only for private_key_jwt: register this key
 //   in  {"client_id":"...","client_secret":"..."}
@@ -10,7 +11,7 @@ import * as client from 'openid-client'
 import * as jose from 'jose'
 import readline from 'node:readline'
 
-const [issuer, redirectUri, method] = process.argv.slice(2)
+const [issuer, redirectUri, method, idTokenAlg] = process.argv.slice(2)
 const lines = readline.createInterface({ input: process.stdin })[Symbol.asyncIterator]()
 const say = (obj) => process.stdout.write(JSON.stringify(obj) + '\n')
 const hear = async () => JSON.parse((await lines.next()).value)
@@ -31,7 +32,8 @@ async function clientAuth () {
 
 async function main () {
   const [registered, auth] = await clientAuth()
-  const config = await client.discovery(new URL(issuer), registered.client_id, {}, auth,
+  const metadata = { id_token_signed_response_alg: idTokenAlg }
+  const config = await client.discovery(new URL(issuer), registered.client_id, metadata, auth,
     { execute: [client.allowInsecureRequests] })  // loopback test server: http
   client.enableNonRepudiationChecks(config)  // verify ID token signatures against jwks_uri
   const verifier = client.randomPKCECodeVerifier()
