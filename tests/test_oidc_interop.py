@@ -22,6 +22,7 @@ from idp.oidc import clients
 
 node_env = pytest.importorskip("interop.node_env")
 CALLBACK = "http://127.0.0.1:9/callback"  # never contacted: the browser stops at the redirect
+AFTER_LOGOUT = "http://127.0.0.1:9/signed-out"
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +53,8 @@ def live(base_settings):
     app.extensions["kleidi.store"].clear()
 
 
-def _browser_login(url: str, username: str, password: str) -> str:
+def _browser_login(browser, url: str, username: str, password: str) -> str:
     """Follow the IdP's pages like a browser (login form, consent) until the RP's callback."""
-    browser = requests.Session()
     response = browser.get(url, allow_redirects=False, timeout=10)
     for _ in range(12):
         if response.is_redirect:
@@ -100,8 +100,14 @@ def _converse(proc, method, register, username, password) -> dict:
     send(register(jwk))
     step = receive()
     assert step["event"] == "authorize", step
-    send({"callback": _browser_login(step["url"], username, password)})
+    browser = requests.Session()
+    send({"callback": _browser_login(browser, step["url"], username, password)})
     result = receive()
+    # RP-initiated logout with the URL the library built: back to the RP, session gone.
+    result["logout"] = browser.get(result["end_session_url"], allow_redirects=False, timeout=10)
+    result["signed_in_after"] = not browser.get(
+        result["end_session_url"].split("/oidc/")[0] + "/", allow_redirects=False,
+        timeout=10).is_redirect
     assert result["event"] == "done", result
     return result
 
@@ -111,7 +117,7 @@ def _registrar(app, method, alg):
         with app.app_context():
             row, secret = clients.add_client(
                 redirect_uris=[CALLBACK], auth_method=method, name="openid-client",
-                id_token_alg=alg,
+                id_token_alg=alg, post_logout_redirect_uris=[AFTER_LOGOUT],
                 scopes=["openid", "profile", "email", "eduperson"],
                 jwks={"keys": [jwk]} if jwk else None)
             db.session().commit()
@@ -138,3 +144,5 @@ def test_certified_rp_completes_code_flow_userinfo_and_refresh(node_dir, live, m
     assert result["refreshed"] == {"new_refresh_token": True, "new_access_token": True,
                                    "expires_in": app.config["OIDC_ACCESS_TOKEN_TTL_SECONDS"]}
     assert result["userinfo_after_refresh"] == result["userinfo"]
+    assert result["logout"].headers["Location"] == AFTER_LOGOUT + "?state=bye"
+    assert result["signed_in_after"] is False

@@ -6,12 +6,13 @@
 //   in  {"client_id":"...","client_secret":"..."}
 //   out {"event":"authorize","url":"..."}      the test's browser goes there
 //   in  {"callback":"<redirect_uri?code=...>"}
-//   out {"event":"done", ...results}  or  {"event":"error","message":"..."}
+//   out {"event":"done", ...results, "end_session_url"}  or  {"event":"error","message":"..."}
 import * as client from 'openid-client'
 import * as jose from 'jose'
 import readline from 'node:readline'
 
 const [issuer, redirectUri, method, idTokenAlg] = process.argv.slice(2)
+const afterLogout = new URL('/signed-out', redirectUri).href
 const lines = readline.createInterface({ input: process.stdin })[Symbol.asyncIterator]()
 const say = (obj) => process.stdout.write(JSON.stringify(obj) + '\n')
 const hear = async () => JSON.parse((await lines.next()).value)
@@ -74,7 +75,10 @@ async function main () {
       new_access_token: refreshed.access_token !== tokens.access_token,
       expires_in: refreshed.expires_in
     },
-    userinfo_after_refresh: userinfoAfter
+    userinfo_after_refresh: userinfoAfter,
+    end_session_url: client.buildEndSessionUrl(config, {
+      id_token_hint: tokens.id_token, post_logout_redirect_uri: afterLogout, state: 'bye'
+    }).href
   })
 }
 
