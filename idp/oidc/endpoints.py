@@ -80,7 +80,7 @@ def _find_refresh(value):
     row, grant = found
     return IssuedToken("refresh_token", value, grant, grant.client_id, grant.account_id,
                        grant.scope, int(row.created_at.timestamp()),
-                       int(tokens._aware(grant.expires_at).timestamp()),
+                       int(tokens.as_utc(grant.expires_at).timestamp()),
                        used=row.used_at is not None)
 
 

@@ -159,7 +159,7 @@ def live_account(grant: OidcGrant) -> Account | None:
     A grant found dead because of its account is revoked on the spot (the caller commits),
     so that re-enabling the account or a later password reset cannot bring it back.
     """
-    if grant.revoked_at is not None or _aware(grant.expires_at) <= clock.now():
+    if grant.revoked_at is not None or as_utc(grant.expires_at) <= clock.now():
         return None
     account = db.session().get(Account, grant.account_id)
     if account is None or account.status != "active" or account.session_epoch != grant.account_epoch:
@@ -168,7 +168,7 @@ def live_account(grant: OidcGrant) -> Account | None:
     return account
 
 
-def _aware(moment):
+def as_utc(moment):
     # SQLite hands datetimes back without their zone; everything we store is UTC.
     return moment if moment.tzinfo else moment.replace(tzinfo=clock.now().tzinfo)
 
