@@ -20,7 +20,21 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["TESTING"] = app.config["ENV"] == "testing"
     _prepare_keys(app.config)
 
-    from idp import cli, db, errors, i18n, jsonlog, login, messaging, navigation, oidc, ops, sessions, store
+    from idp import (
+        cli,
+        db,
+        errors,
+        i18n,
+        jsonlog,
+        login,
+        messaging,
+        navigation,
+        oidc,
+        ops,
+        saml,
+        sessions,
+        store,
+    )
     from selfservice import activation
 
     jsonlog.configure(app.config["LOG_LEVEL"])
@@ -36,6 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
     cli.init_app(app)
     messaging.init_app(app)
     activation.init_app(app)
+    saml.init_app(app)
     oidc.init_app(app)
     if app.config["PROXY_COUNT"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"],

@@ -195,6 +195,43 @@ class Defaults:
     #: in production) `kleidi worker` delivers.
     OUTBOX_INPROCESS_WORKER = True
 
+    # -- SAML identity provider (idp.saml) ------------------------------------------------
+    #: The IdP's entityID. Empty: BASE_URL + "/saml/metadata".
+    SAML_ENTITY_ID = ""
+    #: How often (seconds) a process checks METADATA_DIR and the SP tables for changes.
+    SAML_METADATA_CHECK_SECONDS = 5
+    #: The published IdP metadata is valid for this many days (its validUntil).
+    SAML_METADATA_VALID_DAYS = 7
+    #: Largest SAML message accepted, in bytes (after base64 decoding and inflating).
+    SAML_MAX_MESSAGE_BYTES = 100_000
+    #: A request's IssueInstant may be this old at most...
+    SAML_REQUEST_MAX_AGE_SECONDS = 300
+    #: ...or this far ahead of our clock (skew allowed in both directions).
+    SAML_CLOCK_SKEW_SECONDS = 60
+    #: An assertion may be used by the SP for this long (SubjectConfirmationData NotOnOrAfter).
+    SAML_ASSERTION_LIFETIME_SECONDS = 300
+    #: Require every AuthnRequest and LogoutRequest to be signed, whatever the SP's metadata says.
+    SAML_REQUIRE_SIGNED_REQUESTS = False
+    #: Block cipher of encrypted assertions (xmlenc URI): AES-256-GCM; 3DES is never used.
+    SAML_DATA_ENCRYPTION = "http://www.w3.org/2009/xmlenc11#aes256-gcm"
+    #: During Single Logout, how long the page waits for the other SPs before answering.
+    SAML_LOGOUT_WAIT_SECONDS = 5
+    #: A pending logout across SPs is kept this long (seconds).
+    SAML_LOGOUT_TTL_SECONDS = 600
+    #: What the IdP's metadata says about it (mdui), per language.
+    SAML_DISPLAY_NAME = {"el": "Κλειδί: ταυτοποίηση χρηστών", "en": "Kleidi single sign-on"}
+    SAML_DESCRIPTION = {"el": "Η υπηρεσία ταυτοποίησης του ιδρύματος",
+                        "en": "The institution's identity provider"}
+    SAML_INFORMATION_URL = {"el": "https://www.example.edu/el/sso",
+                            "en": "https://www.example.edu/en/sso"}
+    SAML_PRIVACY_URL = {"el": "https://www.example.edu/el/privacy",
+                        "en": "https://www.example.edu/en/privacy"}
+    #: Logo (an https URL, 80x60) published in the metadata.
+    SAML_LOGO_URL = "https://www.example.edu/logo-80x60.png"
+    #: Contacts published in the metadata; the security one carries the SIRTFI type.
+    SAML_TECHNICAL_CONTACT = "mailto:sso-admin@example.edu"
+    SAML_SECURITY_CONTACT = "mailto:security@example.edu"
+
 
 #: Settings that hold secrets: never logged, never shown.
 SECRET_SETTINGS = {"SECRET_KEY", "PAIRWISE_SECRET", "SMTP_URL", "SMS_HTTP_AUTH"}

@@ -1,0 +1,39 @@
+"""SAML 2.0 identity provider: a thin layer over pysaml2's Server on the Kleidi core.
+
+Modules: ``crypto`` (in-process xmlsec backend), ``hardening`` (checks on untrusted XML),
+``providers`` (SPs from METADATA_DIR and the database), ``server`` (the pysaml2 Server),
+``intake`` (receiving requests), ``release`` and ``vocabulary`` (what an SP gets),
+``answer``, ``sso`` and ``logout`` (the protocol endpoints), ``metadata`` (ours), ``cli``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from cryptography.utils import CryptographyDeprecationWarning
+from flask import Flask
+
+with warnings.catch_warnings():
+    # pysaml2 7.5 names CFB where cryptography no longer keeps it (for a cookie cipher that
+    # Kleidi does not use); the warning would greet every `kleidi` command.
+    warnings.filterwarnings("ignore", "CFB has been moved", CryptographyDeprecationWarning)
+    import saml2.cryptography.symmetric  # noqa: F401
+
+from idp.saml import codes  # noqa: E402, F401  (defines the SAML-0xx error codes)
+
+
+def init_app(app: Flask) -> None:
+    """Register the /saml endpoints and the ``kleidi sp`` commands."""
+    from idp import csrf
+    from idp.config import ConfigurationError
+    from idp.saml import cli, crypto, logout, sso
+    from idp.saml.blueprint import bp
+
+    try:
+        crypto.XmlsecBackend(app.config["SAML_DATA_ENCRYPTION"])
+    except ValueError as error:
+        raise ConfigurationError(f"KLEIDI_SAML_DATA_ENCRYPTION: {error}") from None
+    app.register_blueprint(bp)
+    csrf.exempt(sso.sso_post)
+    csrf.exempt(logout.slo_post)
+    app.cli.add_command(cli.sp_group)

@@ -1,0 +1,76 @@
+"""``kleidi sp``: register SAML service providers and set what they may receive."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from idp import db
+from idp.saml import providers, registrations, vocabulary
+
+
+@click.group(name="sp")
+def sp_group():
+    """SAML service providers (metadata files in METADATA_DIR need no registration)."""
+
+
+@sp_group.command(name="add")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def add(file: Path):
+    """Register the SP(s) described by a metadata FILE; running servers pick it up."""
+    try:
+        entity_ids = registrations.add_metadata(file.read_text("utf-8"))
+    except (providers.MetadataError, UnicodeDecodeError) as error:
+        raise click.ClickException(str(error)) from None
+    db.session().commit()
+    for entity_id in entity_ids:
+        click.echo(f"registered {entity_id}")
+
+
+@sp_group.command(name="remove")
+@click.argument("entity_id")
+@with_appcontext
+def remove(entity_id: str):
+    """Forget a registered SP (and its policy)."""
+    if not registrations.remove(entity_id):
+        raise click.ClickException(f"no registered SP {entity_id}")
+    db.session().commit()
+    click.echo(f"removed {entity_id}")
+
+
+@sp_group.command(name="list")
+@with_appcontext
+def list_command():
+    """Every SP, where it comes from and what it may receive."""
+    for provider in sorted(providers.snapshot().providers.values(), key=lambda p: p.entity_id):
+        click.echo(f"{provider.entity_id}\t{provider.source}\t"
+                   f"{','.join(sorted(provider.approved())) or '-'}")
+
+
+@sp_group.command(name="policy")
+@click.argument("entity_id")
+@click.option("--attributes", help="Comma-separated internal names; 'default' for the SP's "
+              "entity-category defaults; '' for none. Known: "
+              + ", ".join(vocabulary.SAML_ATTRIBUTES))
+@click.option("--allow-unsolicited/--no-allow-unsolicited", default=None)
+@click.option("--sign-response/--no-sign-response", default=None)
+@click.option("--encrypt-assertions/--no-encrypt-assertions", default=None)
+@click.option("--require-signed-requests/--no-require-signed-requests", default=None)
+@with_appcontext
+def policy(entity_id: str, attributes: str | None, **flags):
+    """Set the release policy and options of one SP."""
+    if providers.find(entity_id) is None:
+        raise click.ClickException(f"unknown SP {entity_id}")
+    names = ... if attributes is None else (
+        None if attributes == "default" else [a.strip() for a in attributes.split(",") if a])
+    try:
+        registrations.set_policy(entity_id, attributes=names, **flags)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    db.session().commit()
+    click.echo(f"policy of {entity_id} updated")
+    sys.stdout.flush()

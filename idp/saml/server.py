@@ -1,0 +1,99 @@
+"""The pysaml2 Server of this IdP, built from the configuration and the current set of SPs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import current_app
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from saml2.assertion import Policy
+from saml2.config import IdPConfig
+from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT
+from saml2.server import Server
+
+from idp.saml import crypto, providers, vocabulary
+
+RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
+#: path of each endpoint under /saml, per binding
+ENDPOINTS = {
+    "single_sign_on_service": {BINDING_HTTP_REDIRECT: "/saml/sso/redirect",
+                               BINDING_HTTP_POST: "/saml/sso/post"},
+    "single_logout_service": {BINDING_HTTP_REDIRECT: "/saml/slo/redirect",
+                              BINDING_HTTP_POST: "/saml/slo/post"},
+}
+
+
+class IdentityProvider(Server):
+    """pysaml2's Server, signing and encrypting in-process (idp.saml.crypto)."""
+
+    def __init__(self, config: IdPConfig, data_encryption: str):
+        super().__init__(config=config)
+        self.sec = crypto.security_context(self.config, data_encryption)
+        self.config.attribute_converters = [vocabulary.converter()]
+
+
+class ReleasedAsIs(Policy):
+    """Attribute release is decided by idp.saml.release before pysaml2 sees the values.
+
+    pysaml2's own filters (requested attributes, entity categories) would silently drop
+    values the person was shown on the consent screen; this policy keeps lifetimes and the
+    name format and releases exactly what it is given.
+    """
+
+    def restrict(self, ava, sp_entity_id, metadata=None):
+        return dict(ava)
+
+
+def entity_id() -> str:
+    config = current_app.config
+    return config["SAML_ENTITY_ID"] or f"{config['BASE_URL']}/saml/metadata"
+
+
+def endpoint_url(service: str, binding: str) -> str:
+    return current_app.config["BASE_URL"] + ENDPOINTS[service][binding]
+
+
+def key_path(name: str, extension: str) -> str:
+    return str(Path(current_app.config["KEYS_DIR"]) / f"saml-{name}.{extension}")
+
+
+def server() -> IdentityProvider:
+    """The Server for the current SP snapshot (rebuilt when SPs or keys change)."""
+    snap = providers.snapshot()
+    version = tuple(Path(key_path(n, e)).stat().st_mtime_ns
+                    for n in ("signing", "encryption") for e in ("key", "crt"))
+    cached = snap.cache.get("server")
+    if cached is None or cached[0] != version:
+        cached = (version, IdentityProvider(_config(snap),
+                                            current_app.config["SAML_DATA_ENCRYPTION"]))
+        snap.cache["server"] = cached
+    return cached[1]
+
+
+def release_policy(idp: IdentityProvider) -> ReleasedAsIs:
+    lifetime = current_app.config["SAML_ASSERTION_LIFETIME_SECONDS"]
+    return ReleasedAsIs(restrictions={"default": {
+        "lifetime": {"seconds": lifetime}, "name_form": NAME_FORMAT_URI,
+    }}, mds=idp.metadata)
+
+
+def _config(snap: providers.Snapshot) -> IdPConfig:
+    config = IdPConfig()
+    config.load({
+        "entityid": entity_id(),
+        "crypto_backend": "XMLSecurity",  # never used: IdentityProvider replaces it
+        "key_file": key_path("signing", "key"), "cert_file": key_path("signing", "crt"),
+        "encryption_keypairs": [{"key_file": key_path("encryption", "key"),
+                                 "cert_file": key_path("encryption", "crt")}],
+        "metadata": {"inline": [p.xml for p in snap.providers.values()]},
+        "accepted_time_diff": current_app.config["SAML_CLOCK_SKEW_SECONDS"],
+        "service": {"idp": {
+            "endpoints": {service: [(endpoint_url(service, b), b) for b in bindings]
+                          for service, bindings in ENDPOINTS.items()},
+            "signing_algorithm": RSA_SHA256, "digest_algorithm": SHA256,
+            "name_id_format": [NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT],
+            "want_authn_requests_signed": False,  # checked by idp.saml.intake, per SP
+        }},
+    })
+    return config
