@@ -108,3 +108,14 @@ def test_logout_started_at_the_idp_tells_every_sp(three_sps, client, csrf):
     assert not html.fromstring(summary.get_data()).xpath("//a[@class='button']")
     again = client.get(path_and_query(three_sps[0][0].login_redirect()))
     assert again.status_code == 302 and "/login" in again.headers["Location"]
+
+
+def test_the_idp_logout_page_also_tells_every_sp(three_sps, client, csrf):
+    confirm = client.get("/logout")
+    page = client.post("/logout", data={"csrf_token": csrf(confirm)})
+    sources = frames(page)
+    assert len(sources) == 3
+    for source, (sp, _auth) in zip(sources, three_sps, strict=True):
+        errors, _answer = sp.handle_logout_message(client.get(source).headers["Location"])
+        assert errors == []
+    assert client.get("/").status_code == 302

@@ -130,3 +130,22 @@ def run_checks(account: Account, interaction: dict) -> Response | None:
         if response is not None:
             return response
     return None
+
+
+def register_logout(app: Flask, handler: Callable[[], Response | None]) -> None:
+    """Let a protocol take part in logout from the IdP's own logout page.
+
+    ``handler()`` runs (in registration order) when the person confirms logout; it may end
+    the session itself and return a response that tells its relying parties (a front-channel
+    propagation page), or return None when the session has nothing of that protocol.
+    """
+    app.extensions.setdefault("kleidi.logout_handlers", []).append(handler)
+
+
+def protocol_logout() -> Response | None:
+    """The first response a protocol's logout handler gives, or None."""
+    for handler in current_app.extensions.get("kleidi.logout_handlers", []):
+        response = handler()
+        if response is not None:
+            return response
+    return None

@@ -119,6 +119,9 @@ def logout():
         if account is not None:
             audit.record("logout", account=account)
             db.session().commit()
+        propagation = interactions.protocol_logout()
+        if propagation is not None:
+            return propagation
         sessions.logout()
         return render_template("login/logged_out.html")
     if request.method == "POST":

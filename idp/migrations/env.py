@@ -2,8 +2,11 @@
 
 from alembic import context
 
-from idp import models  # noqa: F401  (registers every table on Base.metadata)
+# Every module that declares tables, so that autogenerate sees the whole schema.
+from idp import flows, models, pins  # noqa: F401
 from idp.db import Base
+from idp.messaging import outbox  # noqa: F401
+from idp.saml import models as saml_models  # noqa: F401
 
 connection = context.config.attributes["connection"]
 context.configure(

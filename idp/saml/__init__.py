@@ -26,6 +26,7 @@ def init_app(app: Flask) -> None:
     """Register the /saml endpoints and the ``kleidi sp`` commands."""
     from idp import csrf
     from idp.config import ConfigurationError
+    from idp.login import interactions
     from idp.saml import cli, crypto, logout, sso
     from idp.saml.blueprint import bp
 
@@ -37,3 +38,4 @@ def init_app(app: Flask) -> None:
     csrf.exempt(sso.sso_post)
     csrf.exempt(logout.slo_post)
     app.cli.add_command(cli.sp_group)
+    interactions.register_logout(app, logout.logout_from_idp)

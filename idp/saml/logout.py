@@ -74,6 +74,13 @@ def idp_logout():
                            services=_named([{"sp": sp} for sp in services]))
 
 
+def logout_from_idp():
+    """The IdP's own logout page: tell this session's SPs too (None when it has none)."""
+    if not (session.get("saml") or {}).get("sps"):
+        return None
+    return _end_session({"origin": None})
+
+
 class LogoutForm(FlaskForm):
     """Nothing but the CSRF token."""
 
