@@ -134,6 +134,8 @@ class Defaults:
     OIDC_JWKS_MAX_AGE_SECONDS = 5 * 60
     #: A retired key stays published for the ID token lifetime plus this grace.
     OIDC_KEY_RETAIN_GRACE_SECONDS = 24 * 3600
+    #: Ended (expired or revoked) grants are kept this long, then `kleidi oidc purge` deletes them.
+    OIDC_GRANT_RETENTION_SECONDS = 30 * 24 * 3600
     #: A worker keeps a registered client's settings this long before reading them again.
     OIDC_CLIENT_CACHE_SECONDS = 10
     #: acr values the provider can satisfy (advertised in discovery); a password login is sfa.

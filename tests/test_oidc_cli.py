@@ -92,3 +92,19 @@ def test_production_refuses_to_serve_without_keys_but_rotate_creates_them(base_s
     assert sorted(e["state"] for e in signing._read_manifest(tmp_path)) == [
         "current", "current", "next", "next"]
     create_app(settings)  # now it starts
+
+
+def test_purge_deletes_only_grants_that_ended_long_ago(app, client, login, make_account, clock):
+    username, password = make_account()
+    out = json.loads(_add(app, "--redirect-uri", "https://rp.example.org/callback").output)
+    old, _, _ = code_flow(client, login, app, username=username, password=password,
+                          client_id=out["client_id"], secret=out["client_secret"])
+    clock.advance(app.config["OIDC_REFRESH_ABSOLUTE_SECONDS"]
+                  + app.config["OIDC_GRANT_RETENTION_SECONDS"] + 60)
+    fresh, _, _ = code_flow(client, login, app, username=username, password=password,
+                            client_id=out["client_id"], secret=out["client_secret"])
+    result = app.test_cli_runner().invoke(args=["oidc", "purge"])
+    assert result.exit_code == 0 and result.output.startswith("1 ended")
+    with app.app_context():
+        assert tokens.find_refresh_token(old["refresh_token"]) is None
+        assert tokens.find_refresh_token(fresh["refresh_token"]) is not None

@@ -1,4 +1,4 @@
-"""CLI: ``kleidi client add`` and ``kleidi keys rotate``."""
+"""CLI: ``kleidi client add``, ``kleidi keys rotate`` and ``kleidi oidc purge``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from idp import audit, clock, db
-from idp.oidc import clients, signing
+from idp.oidc import clients, signing, tokens
 
 client_group = AppGroup("client", help="OpenID Connect clients.")
 
@@ -56,6 +56,17 @@ def add_client(redirect_uris, name, kind, auth_method, scopes, sector, jwks_file
     click.echo(json.dumps(out))
 
 
+oidc_group = AppGroup("oidc", help="OpenID Connect provider upkeep.")
+
+
+@oidc_group.command("purge")
+@with_appcontext
+def purge():
+    """Delete grants and refresh tokens that ended more than OIDC_GRANT_RETENTION_SECONDS ago."""
+    count = tokens.purge_grants(current_app.config["OIDC_GRANT_RETENTION_SECONDS"])
+    click.echo(f"{count} ended grants deleted")
+
+
 @click.command("rotate")
 @with_appcontext
 def rotate_keys():
@@ -69,6 +80,7 @@ def rotate_keys():
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(client_group)
+    app.cli.add_command(oidc_group)
     keys = app.cli.commands.get("keys")
     if keys is None:
         keys = AppGroup("keys", help="Signing keys.")

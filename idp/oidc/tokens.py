@@ -221,3 +221,13 @@ def find_refresh_token(token: str) -> tuple[OidcRefreshToken, OidcGrant] | None:
 
 def grants_of_session(sid: str) -> list[OidcGrant]:
     return list(db.session().scalars(sa.select(OidcGrant).where(OidcGrant.sid == sid)))
+
+
+def purge_grants(older_than_seconds: int) -> int:
+    """Delete grants (and their refresh tokens) expired or revoked that long ago; how many."""
+    cutoff = clock.now() - timedelta(seconds=older_than_seconds)
+    deleted = db.session().execute(sa.delete(OidcGrant).where(sa.or_(
+        OidcGrant.expires_at < cutoff, OidcGrant.revoked_at < cutoff,
+    ))).rowcount
+    db.session().commit()
+    return deleted
