@@ -29,6 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
         login,
         messaging,
         navigation,
+        oidc,
         ops,
         saml,
         sessions,
@@ -50,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
     messaging.init_app(app)
     activation.init_app(app)
     saml.init_app(app)
+    oidc.init_app(app)
     if app.config["PROXY_COUNT"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"],
                                 x_proto=app.config["PROXY_COUNT"])
