@@ -29,6 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
         login,
         messaging,
         navigation,
+        oidc,
         ops,
         saml,
         sessions,
@@ -53,6 +54,7 @@ def create_app(config: dict | None = None) -> Flask:
     activation.init_app(app)
     mypassword.init_app(app)
     saml.init_app(app)
+    oidc.init_app(app)
     if app.config["PROXY_COUNT"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"],
                                 x_proto=app.config["PROXY_COUNT"])

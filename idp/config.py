@@ -111,6 +111,37 @@ class Defaults:
     #: Default region for phone numbers without a country code.
     PHONE_REGION = "GR"
 
+    # -- OpenID Connect provider (idp/oidc) -----------------------------------------------
+    #: The issuer identifier; empty means BASE_URL (must then stay stable forever).
+    OIDC_ISSUER = ""
+    #: An authorization code must be exchanged within this time (RFC 6749 suggests <= 10 min).
+    OIDC_CODE_TTL_SECONDS = 60
+    #: How long a used code is remembered, so that its replay revokes what it issued.
+    OIDC_CODE_REPLAY_MEMORY_SECONDS = 24 * 3600
+    #: Lifetime of an (opaque) access token.
+    OIDC_ACCESS_TOKEN_TTL_SECONDS = 10 * 60
+    #: Lifetime of an ID token.
+    OIDC_ID_TOKEN_TTL_SECONDS = 10 * 60
+    #: Absolute lifetime of a refresh-token family, however often it is rotated.
+    OIDC_REFRESH_ABSOLUTE_SECONDS = 14 * 24 * 3600
+    #: A private_key_jwt assertion may be valid for at most this long (its jti is kept as long).
+    OIDC_ASSERTION_MAX_SECONDS = 10 * 60
+    #: Lifetime of a back-channel logout token.
+    OIDC_LOGOUT_TOKEN_TTL_SECONDS = 2 * 60
+    #: How long the IdP waits for a client's back-channel logout endpoint.
+    OIDC_BACKCHANNEL_TIMEOUT_SECONDS = 3
+    #: Cache-Control max-age of the JWKS; a next key is published at least this long first.
+    OIDC_JWKS_MAX_AGE_SECONDS = 5 * 60
+    #: A retired key stays published for the ID token lifetime plus this grace.
+    OIDC_KEY_RETAIN_GRACE_SECONDS = 24 * 3600
+    #: Ended (expired or revoked) grants are kept this long, then `kleidi oidc purge` deletes them.
+    OIDC_GRANT_RETENTION_SECONDS = 30 * 24 * 3600
+    #: A worker keeps a registered client's settings this long before reading them again.
+    OIDC_CLIENT_CACHE_SECONDS = 10
+    #: acr values the provider can satisfy (advertised in discovery); a password login is sfa,
+    #: a login with the second factor (idp.mfa) mfa.
+    OIDC_ACR_VALUES = ["https://refeds.org/profile/sfa", "https://refeds.org/profile/mfa"]
+
     # -- mypassword: second factor, re-authentication, account page ----------------------
     #: Key that encrypts TOTP secrets and keys recovery-code hashes. Read from
     #: KEYS_DIR/mfa_secret_key when empty (generated there outside production).

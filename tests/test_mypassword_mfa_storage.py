@@ -68,3 +68,15 @@ def test_an_unconfirmed_enrolment_expires(app, clock, make_account):
     with app.test_request_context():
         assert totp.enrolment_secret(account(username)) is None
         assert totp.authenticator(account(username)) is None
+
+
+def test_production_refuses_to_start_without_the_mfa_key(base_settings, tmp_path):
+    from idp import create_app, keys
+    from idp.config import ConfigurationError
+
+    keys.ensure_dev_keys(tmp_path)
+    settings = {**base_settings, "ENV": "production", "BASE_URL": "https://idp.example.edu",
+                "KEYS_DIR": str(tmp_path), "MFA_SECRET_KEY": ""}
+    with pytest.raises(ConfigurationError, match="MFA_SECRET_KEY"):
+        create_app(settings)
+    assert not (tmp_path / "mfa_secret_key").exists()  # never generated in production

@@ -79,6 +79,8 @@ def _attempt(form: LoginForm, interaction: dict):
 
 def _page(form, interaction, error=None, wait=0):
     form.i.data = interaction.get("id", "")
+    if request.method == "GET" and interaction.get("login_hint"):
+        form.username.data = interaction["login_hint"]  # a protocol's hint (OIDC login_hint)
     if request.method == "POST":
         form.password.data = ""
     return render_template(
