@@ -138,8 +138,44 @@ class Defaults:
     OIDC_GRANT_RETENTION_SECONDS = 30 * 24 * 3600
     #: A worker keeps a registered client's settings this long before reading them again.
     OIDC_CLIENT_CACHE_SECONDS = 10
-    #: acr values the provider can satisfy (advertised in discovery); a password login is sfa.
-    OIDC_ACR_VALUES = ["https://refeds.org/profile/sfa"]
+    #: acr values the provider can satisfy (advertised in discovery); a password login is sfa,
+    #: a login with the second factor (idp.mfa) mfa.
+    OIDC_ACR_VALUES = ["https://refeds.org/profile/sfa", "https://refeds.org/profile/mfa"]
+
+    # -- mypassword: second factor, re-authentication, account page ----------------------
+    #: Key that encrypts TOTP secrets and keys recovery-code hashes. Read from
+    #: KEYS_DIR/mfa_secret_key when empty (generated there outside production).
+    MFA_SECRET_KEY = ""
+    #: Issuer shown in authenticator apps (empty: ORGANIZATION_NAME_EN).
+    TOTP_ISSUER = ""
+    #: TOTP codes are accepted this many 30-second steps before or after now.
+    TOTP_VALID_WINDOW = 1
+    #: Time allowed between the password and the code at login.
+    MFA_PENDING_SECONDS = 5 * 60
+    #: Wrong codes allowed in one login before it must start again.
+    MFA_ATTEMPTS_PER_LOGIN = 5
+    #: Wrong codes per account within MFA_FAILURE_WINDOW_SECONDS before the second step
+    #: refuses to check codes until the window passes (a password alone never gets in).
+    MFA_FAILURES_PER_ACCOUNT = 10
+    MFA_FAILURE_WINDOW_SECONDS = 15 * 60
+    #: An enrolment not confirmed with a first code within this time must start again.
+    MFA_ENROLMENT_SECONDS = 15 * 60
+    #: Recovery codes issued at enrolment (each works once).
+    RECOVERY_CODE_COUNT = 10
+    #: Changing contacts or removing the second factor needs a login (or a password
+    #: confirmation) at most this long ago.
+    REAUTH_SECONDS = 5 * 60
+    #: Sign-in events shown on the account page.
+    ACCOUNT_ACTIVITY_COUNT = 20
+    #: A forgotten-password procedure must finish within this time.
+    RECOVERY_FLOW_SECONDS = 25 * 60
+    #: The first step of a recovery never answers sooner than this, whether or not the
+    #: username and contact match (so a real send cannot be told apart by its timing).
+    RECOVERY_IDENTIFY_MIN_SECONDS = 0.3
+    #: Recoveries one client address may start per hour (each writes a flow record).
+    RECOVERY_STARTS_PER_IP_HOUR = 30
+    #: Verifying a new contact with its PIN must finish within this time.
+    CONTACT_FLOW_SECONDS = 15 * 60
 
     # -- Activation, PINs, passwords and messages (self-service) ---------------------------
     #: Roles that can activate an account online (the activation page's choices).
@@ -236,7 +272,8 @@ class Defaults:
 
 
 #: Settings that hold secrets: never logged, never shown.
-SECRET_SETTINGS = {"SECRET_KEY", "PAIRWISE_SECRET", "SMTP_URL", "SMS_HTTP_AUTH"}
+SECRET_SETTINGS = {"SECRET_KEY", "PAIRWISE_SECRET", "SMTP_URL", "SMS_HTTP_AUTH",
+                   "MFA_SECRET_KEY"}
 
 
 def defaults() -> dict:

@@ -81,12 +81,12 @@ def test_production_refuses_to_serve_without_keys_but_rotate_creates_them(base_s
     keys.ensure_dev_keys(tmp_path)  # the SAML key pairs, which production requires too
     settings = {**base_settings, "ENV": "production", "BASE_URL": "https://idp.example.edu",
                 "KEYS_DIR": str(tmp_path), "SMTP_URL": "smtp://127.0.0.1:1",
-                "SMS_HTTP_URL": "https://sms.example.edu/send"}
+                "SMS_HTTP_URL": "https://sms.example.edu/send", "MFA_SECRET_KEY": "test mfa key"}
     with pytest.raises(signing.MissingSigningKeys, match="kleidi keys rotate"):
         create_app(settings)
     env = {f"KLEIDI_{name}": str(settings[name]) for name in (
         "ENV", "BASE_URL", "KEYS_DIR", "DATABASE_URL", "REDIS_URL", "SECRET_KEY",
-        "PAIRWISE_SECRET", "SMTP_URL", "SMS_HTTP_URL")}
+        "PAIRWISE_SECRET", "SMTP_URL", "SMS_HTTP_URL", "MFA_SECRET_KEY")}
     result = CliRunner().invoke(cli.main, ["keys", "rotate"], env=env)
     assert result.exit_code == 0, result.output
     assert sorted(e["state"] for e in signing._read_manifest(tmp_path)) == [

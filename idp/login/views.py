@@ -17,7 +17,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
-from idp import accounts, attributes, audit, consent, db, sessions, throttle
+from idp import accounts, attributes, audit, consent, db, mfa, sessions, throttle
 from idp.errors import CATALOGUE, KleidiError
 from idp.login import interactions
 from idp.login.checks import account_usable
@@ -64,6 +64,9 @@ def _attempt(form: LoginForm, interaction: dict):
         return _page(form, interaction, error=CATALOGUE["LOGIN-001"])
     throttle.succeeded(username, ip)
     account_usable(account, interaction)
+    if mfa.enrolled(account):
+        db.session().commit()
+        return mfa.begin_second_step(account, interaction)
     sessions.login(account, amr=["pwd"])
     audit.record("login.success", account=account)
     db.session().commit()
