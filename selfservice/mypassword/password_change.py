@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from flask import render_template, request
 from flask_babel import lazy_gettext as _l
-from idp.password_policy import policy
 
-from idp import accounts, db, passwords, throttle
+from idp import accounts, db, navigation, passwords, throttle
 from idp.errors import CATALOGUE, KleidiError, define
+from idp.password_policy import policy
 from selfservice.mypassword import bp, notices
 from selfservice.mypassword.forms import PasswordChangeForm
 from selfservice.mypassword.reauth import signed_in
@@ -42,10 +42,15 @@ def change_password(account):
     accounts.set_password(account, form.new.data)
     notices.send(account, "password_changed")
     db.session().commit()
-    return render_template("mypassword/password_changed.html")
+    return render_template("mypassword/password_changed.html", next=_next())
+
+
+def _next() -> str | None:
+    """Where to continue afterwards (a login waiting for the change), if anywhere."""
+    return navigation.local_path(request.args.get("next"), default="") or None
 
 
 def _page(form, status=200, error=None, problems=()):
     form.current.data = form.new.data = form.repeat.data = ""
     return render_template("mypassword/password_change.html", form=form, error=error,
-                           problems=problems, policy=policy()), status
+                           problems=problems, policy=policy(), next=_next()), status

@@ -4,12 +4,11 @@
 from __future__ import annotations
 
 from functools import wraps
-from urllib.parse import urlsplit
 
 from flask import current_app, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 
-from idp import audit, clock, db, mfa, passwords, sessions, throttle
+from idp import audit, clock, db, mfa, navigation, passwords, sessions, throttle
 from idp.errors import CATALOGUE, KleidiError, define
 from idp.mfa import totp
 from selfservice.mypassword import bp
@@ -56,10 +55,8 @@ def ask(here: str):
 
 
 def _safe(target: str | None) -> str:
-    parts = urlsplit(target or "")
-    if parts.scheme or parts.netloc or not (target or "").startswith("/account"):
-        return url_for("mypassword.account")
-    return target
+    target = navigation.local_path(target, default="")
+    return target if target.startswith("/account") else url_for("mypassword.account")
 
 
 @bp.route("/account/confirm", methods=["GET", "POST"])
