@@ -26,6 +26,12 @@ def links(signed_in: bool = False) -> list[dict]:
     ]
 
 
+def public_url(endpoint: str, **values) -> str:
+    """The absolute URL of ``endpoint`` under BASE_URL: never built from the request's Host
+    header, which a client controls (published endpoints, token audiences)."""
+    return current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, **values)
+
+
 def local_path(target: str | None, default: str = "/") -> str:
     """``target`` if it is a path on this site (never another site: no open redirects)."""
     target = target or ""

@@ -21,7 +21,7 @@ from flask import current_app, g, redirect, request, url_for
 from joserfc import jwt
 from joserfc.errors import JoseError
 
-from idp import audit, clock, db
+from idp import audit, clock, db, navigation
 from idp.errors import KleidiError
 from idp.login import interactions
 from idp.oidc import claims, grants, logout, signing
@@ -236,7 +236,7 @@ def resume(iid: str):
 
 
 def _rebuild(payload: dict) -> OAuth2Request:
-    uri = url_for("oidc.authorize", _external=True) + "?" + urlencode(payload)
+    uri = navigation.public_url("oidc.authorize") + "?" + urlencode(payload)
     req = OAuth2Request("GET", uri)
     req.payload = BasicOAuth2Payload(payload)
     return req

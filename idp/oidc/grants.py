@@ -7,11 +7,11 @@ from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc9207 import IssuerParameter
 from authlib.oidc.core import OpenIDCode
-from flask import current_app, session, url_for
+from flask import current_app, session
 from joserfc.jwk import KeySet
 from sqlalchemy.orm import joinedload
 
-from idp import clock, db
+from idp import clock, db, navigation
 from idp.models import Account
 from idp.oidc import claims, tokens
 from idp.store import store
@@ -167,7 +167,7 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
     CLIENT_AUTH_METHOD = "private_key_jwt"
 
     def get_audiences(self):
-        return [issuer(), url_for("oidc.token", _external=True)]
+        return [issuer(), navigation.public_url("oidc.token")]
 
     def validate_jti(self, claims_, jti):
         # An assertion valid for longer than we remember its jti could be replayed: refuse it.

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from authlib.oauth2.rfc6749 import OAuth2Error
-from flask import Blueprint, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, current_app, jsonify, render_template, request
 
-from idp import clock, db
+from idp import clock, db, navigation
 from idp.errors import KleidiError
 from idp.oidc import authorize as authz
 from idp.oidc import claims, clients, grants, signing
@@ -20,7 +20,7 @@ def _server():
 @bp.get("/.well-known/openid-configuration")
 def discovery():
     def url(endpoint):
-        return url_for(endpoint, _external=True)
+        return navigation.public_url(endpoint)
 
     return jsonify({
         "issuer": grants.issuer(),
