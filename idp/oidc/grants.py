@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from authlib.oauth2.rfc6749 import InvalidRequestError, InvalidScopeError, grants
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7636 import CodeChallenge
@@ -23,9 +24,14 @@ def issuer() -> str:
     return current_app.config["OIDC_ISSUER"] or current_app.config["BASE_URL"]
 
 
+# Built once (every code exchange runs it): the account with its person, for the pairwise sub.
+ACCOUNT_WITH_PERSON = sa.select(Account).options(joinedload(Account.person)).where(
+    Account.id == sa.bindparam("id"))
+
+
 def subject_of(account_id: int, client) -> claims.Subject | None:
     """The person behind a code or token, if their account may still be used."""
-    account = db.session().get(Account, account_id, options=[joinedload(Account.person)])
+    account = db.session().scalar(ACCOUNT_WITH_PERSON, {"id": account_id})
     if account is None or account.status != "active":
         return None
     return claims.Subject(account, client)

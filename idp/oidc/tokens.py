@@ -24,13 +24,21 @@ from idp.store import store
 # Built once: constant statements are compiled once and then found in SQLAlchemy's cache.
 INSERT_GRANT = sa.insert(OidcGrant.__table__)
 INSERT_REFRESH_TOKEN = sa.insert(OidcRefreshToken.__table__)
-FIND_REFRESH_TOKEN = sa.select(OidcRefreshToken, OidcGrant).join(
+# A refresh token with its grant and the grant's account: one round trip, not two.
+FIND_REFRESH_TOKEN = sa.select(OidcRefreshToken, OidcGrant, Account).join(
     OidcGrant, OidcGrant.id == OidcRefreshToken.grant_id
-).where(OidcRefreshToken.token_hash == sa.bindparam("hash"))
+).join(Account, Account.id == OidcGrant.account_id).where(
+    OidcRefreshToken.token_hash == sa.bindparam("hash"))
 _REFRESH = OidcRefreshToken.__table__
 CLAIM_REFRESH_TOKEN = sa.update(_REFRESH).where(
     _REFRESH.c.token_hash == sa.bindparam("hash"), _REFRESH.c.used_at.is_(None)
 ).values(used_at=sa.bindparam("now"))
+
+
+def execute(statement, parameters: dict):
+    """A Core statement on the session's connection and transaction, past the ORM layers
+    (these statements touch no mapped objects; this runs several times per token request)."""
+    return db.session().connection().execute(statement, parameters)
 
 
 def digest(value: str) -> str:
@@ -112,7 +120,7 @@ def start_grant(code: AuthorizationCode, account: Account) -> OidcGrant:
         expires_at=now + timedelta(seconds=current_app.config["OIDC_REFRESH_ABSOLUTE_SECONDS"]),
     )
     # A plain INSERT (no unit of work): this runs on every code exchange.
-    db.session().execute(INSERT_GRANT, {
+    execute(INSERT_GRANT, {
         column.key: getattr(grant, column.key) for column in OidcGrant.__table__.columns})
     # Remember the code's fate for as long as a replay is worth noticing.
     store().put("oidc:code-used:" + code.code_hash, {"grant": grant.id},
@@ -121,7 +129,7 @@ def start_grant(code: AuthorizationCode, account: Account) -> OidcGrant:
 
 
 def add_refresh_token(grant: OidcGrant, token: str) -> None:
-    db.session().execute(INSERT_REFRESH_TOKEN, {
+    execute(INSERT_REFRESH_TOKEN, {
         "token_hash": digest(token), "grant_id": grant.id, "created_at": clock.now()})
 
 
@@ -135,13 +143,13 @@ def use_refresh_token(token: str, client_id: str) -> tuple[OidcGrant, Account] |
         token, str) else None
     if found is None or found[1].client_id != client_id:
         return None
-    row, grant = found
-    claimed = session.execute(CLAIM_REFRESH_TOKEN, {"hash": row.token_hash, "now": clock.now()})
+    row, grant, account = found
+    claimed = execute(CLAIM_REFRESH_TOKEN, {"hash": row.token_hash, "now": clock.now()})
     if claimed.rowcount != 1:
         session.rollback()
         revoke_grant(grant.id, reason="refresh_reuse")
         return None
-    account = live_account(grant)
+    account = live_account(grant, account)
     if account is None:
         session.commit()  # keeps the revocation live_account may have made
         return None
@@ -152,16 +160,18 @@ def grant_is_live(grant: OidcGrant | None) -> bool:
     return grant is not None and live_account(grant) is not None
 
 
-def live_account(grant: OidcGrant) -> Account | None:
+def live_account(grant: OidcGrant, account: Account | None = None) -> Account | None:
     """The grant's account if the grant is not revoked, within its absolute lifetime, and
-    its account unchanged (same session epoch) and active.
+    its account unchanged (same session epoch) and active. ``account``, when the caller
+    already loaded it, saves a query.
 
     A grant found dead because of its account is revoked on the spot (the caller commits),
     so that re-enabling the account or a later password reset cannot bring it back.
     """
     if grant.revoked_at is not None or as_utc(grant.expires_at) <= clock.now():
         return None
-    account = db.session().get(Account, grant.account_id)
+    if account is None:
+        account = db.session().get(Account, grant.account_id)
     if account is None or account.status != "active" or account.session_epoch != grant.account_epoch:
         grant.revoked_at = clock.now()
         return None
