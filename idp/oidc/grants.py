@@ -12,7 +12,7 @@ from flask import current_app, session, url_for
 from joserfc.jwk import KeySet
 from sqlalchemy.orm import joinedload
 
-from idp import clock, db
+from idp import clock, db, identifiers
 from idp.models import Account
 from idp.oidc import claims, tokens
 from idp.store import store
@@ -68,10 +68,13 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         """Nothing to do: ``take_code`` already removed it, atomically."""
 
     def authenticate_user(self, authorization_code):
-        subject = subject_of(authorization_code.account_id, self.request.client)
-        if subject and subject.account.session_epoch != authorization_code.account_epoch:
+        found = tokens.account_for_exchange(authorization_code.account_id)
+        if found is None or found.status != "active":
+            return None
+        if found.session_epoch != authorization_code.account_epoch:
             return None  # the password changed since the code was issued
-        return subject
+        sub = identifiers.pairwise_unique(found.academic_id, self.request.client.sector)
+        return claims.TokenSubject(authorization_code.account_id, sub)
 
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):
@@ -82,20 +85,22 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
 
     def authenticate_refresh_token(self, refresh_token):
         found = tokens.use_refresh_token(refresh_token, self.request.client.client_id)
-        return RefreshCredential(*found) if found else None
+        return RefreshCredential(found) if found else None
 
     def authenticate_user(self, credential):
-        return claims.Subject(credential.account, self.request.client)
+        grant = credential.grant
+        sub = identifiers.pairwise_unique(grant.academic_id, self.request.client.sector)
+        return claims.TokenSubject(grant.account_id, sub)
 
     def revoke_old_credential(self, credential):
         """Nothing to do: ``use_refresh_token`` marked it used when it was accepted."""
 
 
 class RefreshCredential:
-    """A refresh token's grant, as authlib's refresh grant reads it."""
+    """A refresh token's grant (a row of ``tokens.use_refresh_token``), as authlib reads it."""
 
-    def __init__(self, grant, account):
-        self.grant, self.account = grant, account
+    def __init__(self, grant):
+        self.grant = grant
 
     def check_client(self, client):
         return client.client_id == self.grant.client_id
