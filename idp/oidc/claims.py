@@ -63,6 +63,16 @@ class Subject:
         return attributes.pairwise_unique(self.account, self.client.sector)
 
 
+@dataclass(frozen=True)
+class TokenSubject:
+    """A person as the token endpoint needs them: the account id (for the grant) and the
+    pairwise ``sub`` (the only claim about them in the ID token). No ORM objects: this runs
+    on every code exchange and refresh."""
+
+    id: int
+    sub: str
+
+
 def _language() -> str:
     locale = get_locale()
     return "el" if locale is None or locale.language == "el" else "en"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from authlib.oauth2.rfc6749 import InvalidRequestError, InvalidScopeError, grants
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7636 import CodeChallenge
@@ -11,7 +12,7 @@ from flask import current_app, session
 from joserfc.jwk import KeySet
 from sqlalchemy.orm import joinedload
 
-from idp import clock, db, navigation
+from idp import clock, db, identifiers, navigation
 from idp.models import Account
 from idp.oidc import claims, tokens
 from idp.store import store
@@ -23,9 +24,14 @@ def issuer() -> str:
     return current_app.config["OIDC_ISSUER"] or current_app.config["BASE_URL"]
 
 
+# Built once (every code exchange runs it): the account with its person, for the pairwise sub.
+ACCOUNT_WITH_PERSON = sa.select(Account).options(joinedload(Account.person)).where(
+    Account.id == sa.bindparam("id"))
+
+
 def subject_of(account_id: int, client) -> claims.Subject | None:
     """The person behind a code or token, if their account may still be used."""
-    account = db.session().get(Account, account_id, options=[joinedload(Account.person)])
+    account = db.session().scalar(ACCOUNT_WITH_PERSON, {"id": account_id})
     if account is None or account.status != "active":
         return None
     return claims.Subject(account, client)
@@ -62,10 +68,13 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         """Nothing to do: ``take_code`` already removed it, atomically."""
 
     def authenticate_user(self, authorization_code):
-        subject = subject_of(authorization_code.account_id, self.request.client)
-        if subject and subject.account.session_epoch != authorization_code.account_epoch:
+        found = tokens.account_for_exchange(authorization_code.account_id)
+        if found is None or found.status != "active":
+            return None
+        if found.session_epoch != authorization_code.account_epoch:
             return None  # the password changed since the code was issued
-        return subject
+        sub = identifiers.pairwise_unique(found.academic_id, self.request.client.sector)
+        return claims.TokenSubject(authorization_code.account_id, sub)
 
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):
@@ -76,20 +85,22 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
 
     def authenticate_refresh_token(self, refresh_token):
         found = tokens.use_refresh_token(refresh_token, self.request.client.client_id)
-        return RefreshCredential(*found) if found else None
+        return RefreshCredential(found) if found else None
 
     def authenticate_user(self, credential):
-        return claims.Subject(credential.account, self.request.client)
+        grant = credential.grant
+        sub = identifiers.pairwise_unique(grant.academic_id, self.request.client.sector)
+        return claims.TokenSubject(grant.account_id, sub)
 
     def revoke_old_credential(self, credential):
         """Nothing to do: ``use_refresh_token`` marked it used when it was accepted."""
 
 
 class RefreshCredential:
-    """A refresh token's grant, as authlib's refresh grant reads it."""
+    """A refresh token's grant (a row of ``tokens.use_refresh_token``), as authlib reads it."""
 
-    def __init__(self, grant, account):
-        self.grant, self.account = grant, account
+    def __init__(self, grant):
+        self.grant = grant
 
     def check_client(self, client):
         return client.client_id == self.grant.client_id

@@ -35,7 +35,7 @@ class KleidiAuthorizationServer(AuthorizationServer):
     def save_token(self, token, request):
         """Persist what the token endpoint is about to return, then commit."""
         if request.authorization_code is not None:
-            grant = tokens.start_grant(request.authorization_code, request.user.account)
+            grant = tokens.start_grant(request.authorization_code, request.user.id)
         else:
             grant = request.refresh_token.grant
         if token.get("refresh_token"):

@@ -17,20 +17,39 @@ import sqlalchemy as sa
 from flask import current_app
 
 from idp import audit, clock, db
-from idp.models import Account
+from idp.models import Account, Person
 from idp.oidc.models import OidcGrant, OidcRefreshToken
 from idp.store import store
 
 # Built once: constant statements are compiled once and then found in SQLAlchemy's cache.
 INSERT_GRANT = sa.insert(OidcGrant.__table__)
 INSERT_REFRESH_TOKEN = sa.insert(OidcRefreshToken.__table__)
-FIND_REFRESH_TOKEN = sa.select(OidcRefreshToken, OidcGrant).join(
-    OidcGrant, OidcGrant.id == OidcRefreshToken.grant_id
-).where(OidcRefreshToken.token_hash == sa.bindparam("hash"))
+# A refresh token's grant with the account's state, as plain columns: one round trip, no ORM
+# objects (every refresh runs it).
+FIND_REFRESH_TOKEN = sa.select(
+    OidcRefreshToken.token_hash, OidcGrant.id, OidcGrant.client_id, OidcGrant.account_id,
+    OidcGrant.scope, OidcGrant.revoked_at, OidcGrant.expires_at, OidcGrant.account_epoch,
+    Account.status, Account.session_epoch, Person.academic_id,
+).join(OidcGrant, OidcGrant.id == OidcRefreshToken.grant_id).join(
+    Account, Account.id == OidcGrant.account_id).join(Person, Person.id == Account.person_id).where(
+    OidcRefreshToken.token_hash == sa.bindparam("hash"))
+# What a code exchange needs of the account, as plain columns (no ORM objects to build).
+ACCOUNT_FOR_EXCHANGE = sa.select(Account.status, Account.session_epoch, Person.academic_id).join(
+    Person, Person.id == Account.person_id).where(Account.id == sa.bindparam("id"))
 _REFRESH = OidcRefreshToken.__table__
+_GRANT = OidcGrant.__table__
+REVOKE_GRANT = sa.update(_GRANT).where(
+    _GRANT.c.id == sa.bindparam("grant_id"), _GRANT.c.revoked_at.is_(None)
+).values(revoked_at=sa.bindparam("now"))
 CLAIM_REFRESH_TOKEN = sa.update(_REFRESH).where(
     _REFRESH.c.token_hash == sa.bindparam("hash"), _REFRESH.c.used_at.is_(None)
 ).values(used_at=sa.bindparam("now"))
+
+
+def execute(statement, parameters: dict):
+    """A Core statement on the session's connection and transaction, past the ORM layers
+    (these statements touch no mapped objects; this runs several times per token request)."""
+    return db.session().connection().execute(statement, parameters)
 
 
 def digest(value: str) -> str:
@@ -99,20 +118,25 @@ def take_code(code: str, client_id: str) -> AuthorizationCode | None:
     return AuthorizationCode(**record)
 
 
-def start_grant(code: AuthorizationCode, account: Account) -> OidcGrant:
+def account_for_exchange(account_id: int):
+    """The account's ``status``, ``session_epoch`` and its person's ``academic_id``, or None."""
+    return execute(ACCOUNT_FOR_EXCHANGE, {"id": account_id}).first()
+
+
+def start_grant(code: AuthorizationCode, account_id: int) -> OidcGrant:
     """The grant (refresh-token family) born of a code exchange (the caller commits).
 
     The returned object is not attached to the session: read it, do not change it.
     """
     now = clock.now()
     grant = OidcGrant(
-        id=secrets.token_urlsafe(32), client_id=code.client_id, account_id=account.id,
+        id=secrets.token_urlsafe(32), client_id=code.client_id, account_id=account_id,
         scope=code.scope, account_epoch=code.account_epoch, sid=code.sid,
         auth_time=code.auth_time, acr=code.acr, amr=code.amr, created_at=now,
         expires_at=now + timedelta(seconds=current_app.config["OIDC_REFRESH_ABSOLUTE_SECONDS"]),
     )
     # A plain INSERT (no unit of work): this runs on every code exchange.
-    db.session().execute(INSERT_GRANT, {
+    execute(INSERT_GRANT, {
         column.key: getattr(grant, column.key) for column in OidcGrant.__table__.columns})
     # Remember the code's fate for as long as a replay is worth noticing.
     store().put("oidc:code-used:" + code.code_hash, {"grant": grant.id},
@@ -121,31 +145,36 @@ def start_grant(code: AuthorizationCode, account: Account) -> OidcGrant:
 
 
 def add_refresh_token(grant: OidcGrant, token: str) -> None:
-    db.session().execute(INSERT_REFRESH_TOKEN, {
+    execute(INSERT_REFRESH_TOKEN, {
         "token_hash": digest(token), "grant_id": grant.id, "created_at": clock.now()})
 
 
-def use_refresh_token(token: str, client_id: str) -> tuple[OidcGrant, Account] | None:
-    """The live grant (and account) of an unused refresh token, which is marked used.
+def use_refresh_token(token: str, client_id: str):
+    """The live grant of an unused refresh token, which is marked used (the caller commits).
 
-    A used token coming back means it was copied: the whole family is revoked.
+    Returns a row: the grant's columns (``id``, ``client_id``, ``account_id``, ``scope``...)
+    and its account's ``academic_id``. A used token coming back means it was copied: the
+    whole family is revoked. A grant whose account changed or was disabled is revoked too.
     """
     session = db.session()
-    found = session.execute(FIND_REFRESH_TOKEN, {"hash": digest(token)}).first() if isinstance(
+    found = execute(FIND_REFRESH_TOKEN, {"hash": digest(token)}).first() if isinstance(
         token, str) else None
-    if found is None or found[1].client_id != client_id:
+    if found is None or found.client_id != client_id:
         return None
-    row, grant = found
-    claimed = session.execute(CLAIM_REFRESH_TOKEN, {"hash": row.token_hash, "now": clock.now()})
+    claimed = execute(CLAIM_REFRESH_TOKEN, {"hash": found.token_hash, "now": clock.now()})
     if claimed.rowcount != 1:
         session.rollback()
-        revoke_grant(grant.id, reason="refresh_reuse")
+        revoke_grant(found.id, reason="refresh_reuse")
         return None
-    account = live_account(grant)
-    if account is None:
-        session.commit()  # keeps the revocation live_account may have made
+    if found.revoked_at is not None or as_utc(found.expires_at) <= clock.now():
+        session.commit()
         return None
-    return grant, account
+    if found.status != "active" or found.session_epoch != found.account_epoch:
+        # As in live_account: so that re-enabling the account cannot bring the grant back.
+        execute(REVOKE_GRANT, {"grant_id": found.id, "now": clock.now()})
+        session.commit()
+        return None
+    return found
 
 
 def grant_is_live(grant: OidcGrant | None) -> bool:
