@@ -29,12 +29,14 @@ def create_app(config: dict | None = None) -> Flask:
         login,
         messaging,
         navigation,
+        oidc,
         ops,
         saml,
         sessions,
         store,
     )
-    from selfservice import activation
+    from idp.mfa import second_step
+    from selfservice import activation, mypassword
 
     jsonlog.configure(app.config["LOG_LEVEL"])
     db.init_app(app)
@@ -46,10 +48,13 @@ def create_app(config: dict | None = None) -> Flask:
     navigation.init_app(app)
     app.register_blueprint(ops.bp)
     login.init_app(app)
+    second_step.init_app(app)
     cli.init_app(app)
     messaging.init_app(app)
     activation.init_app(app)
+    mypassword.init_app(app)
     saml.init_app(app)
+    oidc.init_app(app)
     if app.config["PROXY_COUNT"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"],
                                 x_proto=app.config["PROXY_COUNT"])

@@ -111,6 +111,72 @@ class Defaults:
     #: Default region for phone numbers without a country code.
     PHONE_REGION = "GR"
 
+    # -- OpenID Connect provider (idp/oidc) -----------------------------------------------
+    #: The issuer identifier; empty means BASE_URL (must then stay stable forever).
+    OIDC_ISSUER = ""
+    #: An authorization code must be exchanged within this time (RFC 6749 suggests <= 10 min).
+    OIDC_CODE_TTL_SECONDS = 60
+    #: How long a used code is remembered, so that its replay revokes what it issued.
+    OIDC_CODE_REPLAY_MEMORY_SECONDS = 24 * 3600
+    #: Lifetime of an (opaque) access token.
+    OIDC_ACCESS_TOKEN_TTL_SECONDS = 10 * 60
+    #: Lifetime of an ID token.
+    OIDC_ID_TOKEN_TTL_SECONDS = 10 * 60
+    #: Absolute lifetime of a refresh-token family, however often it is rotated.
+    OIDC_REFRESH_ABSOLUTE_SECONDS = 14 * 24 * 3600
+    #: A private_key_jwt assertion may be valid for at most this long (its jti is kept as long).
+    OIDC_ASSERTION_MAX_SECONDS = 10 * 60
+    #: Lifetime of a back-channel logout token.
+    OIDC_LOGOUT_TOKEN_TTL_SECONDS = 2 * 60
+    #: How long the IdP waits for a client's back-channel logout endpoint.
+    OIDC_BACKCHANNEL_TIMEOUT_SECONDS = 3
+    #: Cache-Control max-age of the JWKS; a next key is published at least this long first.
+    OIDC_JWKS_MAX_AGE_SECONDS = 5 * 60
+    #: A retired key stays published for the ID token lifetime plus this grace.
+    OIDC_KEY_RETAIN_GRACE_SECONDS = 24 * 3600
+    #: Ended (expired or revoked) grants are kept this long, then `kleidi oidc purge` deletes them.
+    OIDC_GRANT_RETENTION_SECONDS = 30 * 24 * 3600
+    #: A worker keeps a registered client's settings this long before reading them again.
+    OIDC_CLIENT_CACHE_SECONDS = 10
+    #: acr values the provider can satisfy (advertised in discovery); a password login is sfa,
+    #: a login with the second factor (idp.mfa) mfa.
+    OIDC_ACR_VALUES = ["https://refeds.org/profile/sfa", "https://refeds.org/profile/mfa"]
+
+    # -- mypassword: second factor, re-authentication, account page ----------------------
+    #: Key that encrypts TOTP secrets and keys recovery-code hashes. Read from
+    #: KEYS_DIR/mfa_secret_key when empty (generated there outside production).
+    MFA_SECRET_KEY = ""
+    #: Issuer shown in authenticator apps (empty: ORGANIZATION_NAME_EN).
+    TOTP_ISSUER = ""
+    #: TOTP codes are accepted this many 30-second steps before or after now.
+    TOTP_VALID_WINDOW = 1
+    #: Time allowed between the password and the code at login.
+    MFA_PENDING_SECONDS = 5 * 60
+    #: Wrong codes allowed in one login before it must start again.
+    MFA_ATTEMPTS_PER_LOGIN = 5
+    #: Wrong codes per account within MFA_FAILURE_WINDOW_SECONDS before the second step
+    #: refuses to check codes until the window passes (a password alone never gets in).
+    MFA_FAILURES_PER_ACCOUNT = 10
+    MFA_FAILURE_WINDOW_SECONDS = 15 * 60
+    #: An enrolment not confirmed with a first code within this time must start again.
+    MFA_ENROLMENT_SECONDS = 15 * 60
+    #: Recovery codes issued at enrolment (each works once).
+    RECOVERY_CODE_COUNT = 10
+    #: Changing contacts or removing the second factor needs a login (or a password
+    #: confirmation) at most this long ago.
+    REAUTH_SECONDS = 5 * 60
+    #: Sign-in events shown on the account page.
+    ACCOUNT_ACTIVITY_COUNT = 20
+    #: A forgotten-password procedure must finish within this time.
+    RECOVERY_FLOW_SECONDS = 25 * 60
+    #: The first step of a recovery never answers sooner than this, whether or not the
+    #: username and contact match (so a real send cannot be told apart by its timing).
+    RECOVERY_IDENTIFY_MIN_SECONDS = 0.3
+    #: Recoveries one client address may start per hour (each writes a flow record).
+    RECOVERY_STARTS_PER_IP_HOUR = 30
+    #: Verifying a new contact with its PIN must finish within this time.
+    CONTACT_FLOW_SECONDS = 15 * 60
+
     # -- Activation, PINs, passwords and messages (self-service) ---------------------------
     #: Roles that can activate an account online (the activation page's choices).
     ACTIVATION_ROLES = ["student"]
@@ -206,7 +272,8 @@ class Defaults:
 
 
 #: Settings that hold secrets: never logged, never shown.
-SECRET_SETTINGS = {"SECRET_KEY", "PAIRWISE_SECRET", "SMTP_URL", "SMS_HTTP_AUTH"}
+SECRET_SETTINGS = {"SECRET_KEY", "PAIRWISE_SECRET", "SMTP_URL", "SMS_HTTP_AUTH",
+                   "MFA_SECRET_KEY"}
 
 
 def defaults() -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask import Flask, current_app
 
 from idp import audit, clock, db
 from idp.models import Account, Consent
@@ -29,6 +30,12 @@ def grant(account: Account, relying_party: str, names) -> None:
                  attributes=row.attribute_names)
 
 
+def on_withdraw(app: Flask, listener) -> None:
+    """Run ``listener(account, relying_party)`` when consent is withdrawn, in the same
+    transaction (an adapter stops releasing: OIDC revokes the client's refresh tokens)."""
+    app.extensions.setdefault("kleidi.consent_withdrawn", []).append(listener)
+
+
 def withdraw(account: Account, relying_party: str) -> bool:
     """Forget the decision: the next login to ``relying_party`` asks again (caller commits)."""
     row = _find(account, relying_party)
@@ -36,6 +43,8 @@ def withdraw(account: Account, relying_party: str) -> bool:
         return False
     db.session().delete(row)
     audit.record("consent.withdrawn", account=account, relying_party=relying_party)
+    for listener in current_app.extensions.get("kleidi.consent_withdrawn", []):
+        listener(account, relying_party)
     return True
 
 

@@ -6,6 +6,8 @@ arrives; the page only lists what is registered.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, current_app, url_for
 
 
@@ -22,6 +24,22 @@ def links(signed_in: bool = False) -> list[dict]:
         for _order, endpoint, label, for_signed_in in current_app.extensions.get("kleidi.links", [])
         if for_signed_in == signed_in
     ]
+
+
+def public_url(endpoint: str, **values) -> str:
+    """The absolute URL of ``endpoint`` under BASE_URL: never built from the request's Host
+    header, which a client controls (published endpoints, token audiences)."""
+    return current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, **values)
+
+
+def local_path(target: str | None, default: str = "/") -> str:
+    """``target`` if it is a path on this site (never another site: no open redirects)."""
+    target = target or ""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
+            or "\\" in target:
+        return default
+    return target
 
 
 def organization_name() -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from flask import Flask, g, has_request_context, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
@@ -100,8 +100,16 @@ def login(account: Account, amr: list[str], acr: str | None = None) -> None:
     g.pop("kleidi_account", None)
 
 
+def on_logout(app: Flask, listener) -> None:
+    """Run ``listener()`` whenever a session ends by logout, while its data is still there
+    (protocol adapters tell their relying parties: OIDC back-channel logout, SAML)."""
+    app.extensions.setdefault("kleidi.logout_listeners", []).append(listener)
+
+
 def logout() -> None:
     """End the session here (its data is deleted from the store when the response is sent)."""
+    for listener in current_app.extensions.get("kleidi.logout_listeners", []):
+        listener()
     session.clear()
     g.pop("kleidi_account", None)
 

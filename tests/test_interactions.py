@@ -121,12 +121,32 @@ def test_an_expired_account_is_stopped_by_the_checks(client, make_account, login
     assert "LOGIN-005" in response.get_data(as_text=True)
 
 
-def test_a_password_that_must_change_diverts(client, make_account, login):
+def test_a_password_that_must_change_is_changed_before_the_service_answers(
+        client, make_account, login, csrf):
     username, password = make_account(must_change_password=True)
     iid = _iid(client.get("/fake/start").headers["Location"])
     after = login(client, username, password, interaction=iid)
-    response = client.get(after.headers["Location"])
-    assert response.status_code == 403 and "LOGIN-006" in response.get_data(as_text=True)
+    diverted = client.get(after.headers["Location"])
+    assert diverted.status_code == 302
+    change_url = diverted.headers["Location"]
+    assert change_url.startswith("/account/password?next=")
+    page = client.get(change_url)
+    changed = client.post(change_url, data={
+        "csrf_token": csrf(page), "current": password,
+        "new": "a fresh passphrase of several words", "repeat": "a fresh passphrase of several words",
+    })
+    assert changed.status_code == 200
+    assert f'href="/login/continue/{iid}"' in changed.get_data(as_text=True)
+    consent = client.get(f"/login/continue/{iid}")
+    assert consent.headers["Location"].endswith(f"/consent/{iid}")
+
+
+def test_a_password_change_page_never_sends_the_person_elsewhere(client, make_account, login):
+    username, password = make_account()
+    login(client, username, password)
+    page = client.get("/account/password?next=https://evil.example/").get_data(as_text=True)
+    main = page.split('<main id="main">', 1)[1]
+    assert "evil.example" not in main and 'action="/account/password"' in main
 
 
 def test_language_switch_only_returns_to_this_site(client):

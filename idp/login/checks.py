@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import redirect, url_for
+from flask import current_app, redirect, url_for
 
 from idp import clock, consent
 from idp.errors import KleidiError
@@ -21,11 +21,14 @@ def account_usable(account: Account, _interaction: dict):
     return None
 
 
-def password_current(account: Account, _interaction: dict):
-    """An account whose password must change is sent to change it before anything else."""
-    if account.must_change_password:
+def password_current(account: Account, interaction: dict):
+    """An account whose password must change is sent to change it, then comes back here."""
+    if not account.must_change_password:
+        return None
+    if "mypassword.change_password" not in current_app.view_functions:
         raise KleidiError("LOGIN-006")
-    return None
+    back = url_for("login.resume", iid=interaction.get("id"))
+    return redirect(url_for("mypassword.change_password", next=back))
 
 
 def consent_given(account: Account, interaction: dict):

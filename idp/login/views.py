@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     current_app,
@@ -17,7 +15,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
-from idp import accounts, attributes, audit, consent, db, sessions, throttle
+from idp import accounts, attributes, audit, consent, db, mfa, navigation, sessions, throttle
 from idp.errors import CATALOGUE, KleidiError
 from idp.login import interactions
 from idp.login.checks import account_usable
@@ -64,6 +62,9 @@ def _attempt(form: LoginForm, interaction: dict):
         return _page(form, interaction, error=CATALOGUE["LOGIN-001"])
     throttle.succeeded(username, ip)
     account_usable(account, interaction)
+    if mfa.enrolled(account):
+        db.session().commit()
+        return mfa.begin_second_step(account, interaction)
     sessions.login(account, amr=["pwd"])
     audit.record("login.success", account=account)
     db.session().commit()
@@ -76,6 +77,8 @@ def _attempt(form: LoginForm, interaction: dict):
 
 def _page(form, interaction, error=None, wait=0):
     form.i.data = interaction.get("id", "")
+    if request.method == "GET" and interaction.get("login_hint"):
+        form.username.data = interaction["login_hint"]  # a protocol's hint (OIDC login_hint)
     if request.method == "POST":
         form.password.data = ""
     return render_template(
@@ -153,11 +156,7 @@ def consent_page(iid):
 @bp.route("/lang/<code>")
 def language(code):
     """Switch language (a cookie), then go back to a page of this site."""
-    target = request.args.get("next", "/")
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        target = "/"
-    response = redirect(target)
+    response = redirect(navigation.local_path(request.args.get("next")))
     if code in ("el", "en"):
         response.set_cookie(
             current_app.config["LANGUAGE_COOKIE_NAME"], code, httponly=True, samesite="Lax",

@@ -6,6 +6,8 @@ from alembic import context
 from idp import flows, models, pins  # noqa: F401
 from idp.db import Base
 from idp.messaging import outbox  # noqa: F401
+from idp.mfa import models as mfa_models  # noqa: F401
+from idp.oidc import models as oidc_models  # noqa: F401
 from idp.saml import models as saml_models  # noqa: F401
 
 connection = context.config.attributes["connection"]

@@ -65,7 +65,8 @@ def _sso(received: intake.Received):
 def _start(provider: providers.Provider, payload: dict):
     iid = interactions.begin("saml", payload, "saml.resume", force_login=payload["force_authn"],
                              relying_party=provider.entity_id,
-                             rp_name=provider.display_name(str(get_locale())))
+                             rp_name=provider.display_name(str(get_locale())),
+                             requested_acr=payload["requested_contexts"] or None)
     interaction = interactions.load(iid)
     account = None if payload["force_authn"] else interactions.account_for(interaction)
     if account is None:

@@ -1,0 +1,139 @@
+"""Kleidi under gunicorn for bench/oidc_tokens.py: its own database, one person, one client."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
+
+import requests
+from oidc_load import CALLBACK, ROOT, follow, free_port, measure, mint_codes, pkce, wait_for
+
+
+def kleidi_form_handler(username, password):
+    def answer(browser, page):
+        html = page.text
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+        action = urljoin(page.url, re.search(r'<form method="post" action="([^"]+)"',
+                                             html).group(1))
+        if 'name="decision"' in html:
+            data = {"csrf_token": token, "decision": "accept"}
+        else:
+            iid = parse_qs(urlsplit(page.url).query)["i"][0]
+            data = {"csrf_token": token, "username": username, "password": password, "i": iid}
+        return browser.post(action, data=data, allow_redirects=False, timeout=30)
+
+    return answer
+
+
+@contextlib.contextmanager
+def bench_database(tmp: Path):
+    """A database of the benchmark's own: a new PostgreSQL database (dropped after), or SQLite."""
+    server = os.environ.get("KLEIDI_DATABASE_URL")
+    if not server:
+        yield f"sqlite:///{tmp}/bench.db"
+        return
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+
+    url, name = make_url(server), f"kleidi_bench_{os.getpid()}_{secrets.token_hex(4)}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def forget_store(settings: dict) -> None:
+    """Delete the benchmark's own keys from a shared Redis (its unique prefix only)."""
+    if settings["REDIS_URL"]:
+        import redis
+
+        client = redis.Redis.from_url(settings["REDIS_URL"])
+        for key in client.scan_iter(match=settings["STORE_PREFIX"] + "*", count=500):
+            client.delete(key)
+
+
+def kleidi_settings(tmp: Path, port: int, database_url: str) -> dict:
+    return {
+        "ENV": "development", "BASE_URL": f"http://127.0.0.1:{port}", "KEYS_DIR": str(tmp),
+        "DATABASE_URL": database_url,
+        "REDIS_URL": os.environ.get("KLEIDI_REDIS_URL", ""),
+        "STORE_PREFIX": f"kleidi-bench:{secrets.token_hex(6)}:", "LOG_LEVEL": "WARNING",
+        "OIDC_CODE_TTL_SECONDS": 900,  # codes are minted before the timed phase
+    }
+
+
+def prepare_kleidi(settings: dict) -> tuple[str, str, str, str]:
+    """Schema, one person with an account, one client; returns credentials."""
+    from datetime import date
+
+    from idp import accounts, create_app, db, identifiers, migrate
+    from idp.models import Account, Affiliation, Person
+    from idp.oidc import clients
+
+    app = create_app(settings)
+    with app.app_context():
+        migrate.upgrade()
+        person = Person(academic_id=identifiers.new_academic_id(), given_name_el="Μαρία",
+                        family_name_el="Παπαδοπούλου", birth_date=date(2001, 5, 17))
+        db.session().add(person)
+        db.session().flush()
+        db.session().add(Affiliation(person_id=person.id, role="undergraduate",
+                                     department_id="1512", registration_id="00012345",
+                                     source_registry="students"))
+        account = Account(person_id=person.id, username="bench", domain="example.edu",
+                          status="active")
+        db.session().add(account)
+        db.session().flush()
+        password = secrets.token_urlsafe(16)
+        accounts.set_password(account, password, actor="bench")
+        row, secret = clients.add_client(redirect_uris=[CALLBACK], name="bench")
+        db.session().commit()
+        client_id = row.client_id
+        db.engine().dispose()
+    return "bench", password, client_id, secret
+
+
+def bench_kleidi(tmp: Path, count: int, concurrency: int) -> dict:
+    with bench_database(tmp) as database_url:
+        settings = kleidi_settings(tmp, free_port(), database_url)
+        try:
+            return _bench_kleidi(settings, count, concurrency)
+        finally:
+            forget_store(settings)
+
+
+def _bench_kleidi(settings: dict, count: int, concurrency: int) -> dict:
+    port = int(settings["BASE_URL"].rsplit(":", 1)[1])
+    username, password, client_id, secret = prepare_kleidi(settings)
+    env = {**os.environ, **{f"KLEIDI_{k}": str(v) for k, v in settings.items()}}
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    # As `kleidi serve` runs it: one worker process (one core), four threads.
+    with subprocess.Popen([str(gunicorn), "-w", "1", "--threads", "4", "-b", f"127.0.0.1:{port}",
+                           "--chdir", str(ROOT), "--log-level", "warning", "wsgi:app"],
+                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as proc:
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_for(base + "/.well-known/openid-configuration")
+            browser = requests.Session()
+            first = {"response_type": "code", "client_id": client_id, "redirect_uri": CALLBACK,
+                     "scope": "openid profile email", "code_challenge": pkce()[1],
+                     "code_challenge_method": "S256"}
+            follow(browser, base + "/oidc/authorize?" + urlencode(first),
+                   kleidi_form_handler(username, password))
+            codes = mint_codes(browser, base + "/oidc/authorize", client_id, count)
+            return measure("kleidi", port, "/oidc/token", codes, client_id, secret,
+                           concurrency)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)

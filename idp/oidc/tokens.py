@@ -1,0 +1,262 @@
+"""Authorization codes, access tokens, grants and refresh-token families.
+
+Only hashes of codes and tokens are kept. Codes and access tokens are short-lived
+store entries; grants and refresh tokens are rows (see ``models``). Every token
+descends from one grant: revoking the grant (code replay, refresh-token reuse,
+password change, disabled account) makes all of them useless at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from idp import audit, clock, db
+from idp.models import Account, Person
+from idp.oidc.models import OidcGrant, OidcRefreshToken
+from idp.store import store
+
+# Built once: constant statements are compiled once and then found in SQLAlchemy's cache.
+INSERT_GRANT = sa.insert(OidcGrant.__table__)
+INSERT_REFRESH_TOKEN = sa.insert(OidcRefreshToken.__table__)
+# A refresh token's grant with the account's state, as plain columns: one round trip, no ORM
+# objects (every refresh runs it).
+FIND_REFRESH_TOKEN = sa.select(
+    OidcRefreshToken.token_hash, OidcGrant.id, OidcGrant.client_id, OidcGrant.account_id,
+    OidcGrant.scope, OidcGrant.revoked_at, OidcGrant.expires_at, OidcGrant.account_epoch,
+    Account.status, Account.session_epoch, Person.academic_id,
+).join(OidcGrant, OidcGrant.id == OidcRefreshToken.grant_id).join(
+    Account, Account.id == OidcGrant.account_id).join(Person, Person.id == Account.person_id).where(
+    OidcRefreshToken.token_hash == sa.bindparam("hash"))
+# What a code exchange needs of the account, as plain columns (no ORM objects to build).
+ACCOUNT_FOR_EXCHANGE = sa.select(Account.status, Account.session_epoch, Person.academic_id).join(
+    Person, Person.id == Account.person_id).where(Account.id == sa.bindparam("id"))
+_REFRESH = OidcRefreshToken.__table__
+_GRANT = OidcGrant.__table__
+REVOKE_GRANT = sa.update(_GRANT).where(
+    _GRANT.c.id == sa.bindparam("grant_id"), _GRANT.c.revoked_at.is_(None)
+).values(revoked_at=sa.bindparam("now"))
+CLAIM_REFRESH_TOKEN = sa.update(_REFRESH).where(
+    _REFRESH.c.token_hash == sa.bindparam("hash"), _REFRESH.c.used_at.is_(None)
+).values(used_at=sa.bindparam("now"))
+
+
+def execute(statement, parameters: dict):
+    """A Core statement on the session's connection and transaction, past the ORM layers
+    (these statements touch no mapped objects; this runs several times per token request)."""
+    return db.session().connection().execute(statement, parameters)
+
+
+def digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@dataclass
+class AuthorizationCode:
+    """A stored code as authlib's grant reads it."""
+
+    code_hash: str
+    client_id: str
+    redirect_uri: str
+    scope: str
+    account_id: int
+    auth_time: int
+    nonce: str | None = None
+    acr: str | None = None
+    amr: list = field(default_factory=list)
+    sid: str | None = None
+    account_epoch: int = 0
+    code_challenge: str | None = None
+    code_challenge_method: str | None = None
+    exp: int = 0
+
+    def get_redirect_uri(self):
+        return self.redirect_uri
+
+    def get_scope(self):
+        return self.scope
+
+    def get_nonce(self):
+        return self.nonce
+
+    def get_auth_time(self):
+        return self.auth_time
+
+    def get_acr(self):
+        return self.acr
+
+    def get_amr(self):
+        return self.amr
+
+
+def save_code(code: str, **record) -> None:
+    ttl = current_app.config["OIDC_CODE_TTL_SECONDS"]
+    record["exp"] = clock.timestamp() + ttl
+    store().put("oidc:code:" + digest(code), {"code_hash": digest(code), **record}, ttl)
+
+
+def take_code(code: str, client_id: str) -> AuthorizationCode | None:
+    """The code, removed so it can never work twice; a replay revokes what it issued."""
+    code_hash = digest(code)
+    record = store().consume("oidc:code:" + code_hash)
+    if record is None:
+        used = store().get("oidc:code-used:" + code_hash)
+        if used:
+            revoke_grant(used["grant"], reason="code_replay")
+        return None
+    if record["client_id"] != client_id or record["exp"] <= clock.timestamp():
+        return None
+    return AuthorizationCode(**record)
+
+
+def account_for_exchange(account_id: int):
+    """The account's ``status``, ``session_epoch`` and its person's ``academic_id``, or None."""
+    return execute(ACCOUNT_FOR_EXCHANGE, {"id": account_id}).first()
+
+
+def start_grant(code: AuthorizationCode, account_id: int) -> OidcGrant:
+    """The grant (refresh-token family) born of a code exchange (the caller commits).
+
+    The returned object is not attached to the session: read it, do not change it.
+    """
+    now = clock.now()
+    grant = OidcGrant(
+        id=secrets.token_urlsafe(32), client_id=code.client_id, account_id=account_id,
+        scope=code.scope, account_epoch=code.account_epoch, sid=code.sid,
+        auth_time=code.auth_time, acr=code.acr, amr=code.amr, created_at=now,
+        expires_at=now + timedelta(seconds=current_app.config["OIDC_REFRESH_ABSOLUTE_SECONDS"]),
+    )
+    # A plain INSERT (no unit of work): this runs on every code exchange.
+    execute(INSERT_GRANT, {
+        column.key: getattr(grant, column.key) for column in OidcGrant.__table__.columns})
+    # Remember the code's fate for as long as a replay is worth noticing.
+    store().put("oidc:code-used:" + code.code_hash, {"grant": grant.id},
+                current_app.config["OIDC_CODE_REPLAY_MEMORY_SECONDS"])
+    return grant
+
+
+def add_refresh_token(grant: OidcGrant, token: str) -> None:
+    execute(INSERT_REFRESH_TOKEN, {
+        "token_hash": digest(token), "grant_id": grant.id, "created_at": clock.now()})
+
+
+def use_refresh_token(token: str, client_id: str):
+    """The live grant of an unused refresh token, which is marked used (the caller commits).
+
+    Returns a row: the grant's columns (``id``, ``client_id``, ``account_id``, ``scope``...)
+    and its account's ``academic_id``. A used token coming back means it was copied: the
+    whole family is revoked. A grant whose account changed or was disabled is revoked too.
+    """
+    session = db.session()
+    found = execute(FIND_REFRESH_TOKEN, {"hash": digest(token)}).first() if isinstance(
+        token, str) else None
+    if found is None or found.client_id != client_id:
+        return None
+    claimed = execute(CLAIM_REFRESH_TOKEN, {"hash": found.token_hash, "now": clock.now()})
+    if claimed.rowcount != 1:
+        session.rollback()
+        revoke_grant(found.id, reason="refresh_reuse")
+        return None
+    if found.revoked_at is not None or as_utc(found.expires_at) <= clock.now():
+        session.commit()
+        return None
+    if found.status != "active" or found.session_epoch != found.account_epoch:
+        # As in live_account: so that re-enabling the account cannot bring the grant back.
+        execute(REVOKE_GRANT, {"grant_id": found.id, "now": clock.now()})
+        session.commit()
+        return None
+    return found
+
+
+def grant_is_live(grant: OidcGrant | None) -> bool:
+    return grant is not None and live_account(grant) is not None
+
+
+def live_account(grant: OidcGrant) -> Account | None:
+    """The grant's account if the grant is not revoked, within its absolute lifetime, and
+    its account unchanged (same session epoch) and active.
+
+    A grant found dead because of its account is revoked on the spot (the caller commits),
+    so that re-enabling the account or a later password reset cannot bring it back.
+    """
+    if grant.revoked_at is not None or as_utc(grant.expires_at) <= clock.now():
+        return None
+    account = db.session().get(Account, grant.account_id)
+    if account is None or account.status != "active" or account.session_epoch != grant.account_epoch:
+        grant.revoked_at = clock.now()
+        return None
+    return account
+
+
+def as_utc(moment):
+    # SQLite hands datetimes back without their zone; everything we store is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=clock.now().tzinfo)
+
+
+def revoke_grant(grant_id: str, *, reason: str) -> None:
+    """End a grant and every token descending from it, audited and committed at once."""
+    session = db.session()
+    ended = session.execute(sa.update(OidcGrant).where(
+        OidcGrant.id == grant_id, OidcGrant.revoked_at.is_(None)
+    ).values(revoked_at=clock.now())).rowcount
+    grant = session.get(OidcGrant, grant_id)
+    if ended and grant is not None:
+        # A replayed code or refresh token means one was stolen: worth an audit entry.
+        audit.record("oidc.grant_revoked", account=session.get(Account, grant.account_id),
+                     actor="system", client_id=grant.client_id, reason=reason)
+    session.commit()
+
+
+def consent_withdrawn(account: Account, relying_party: str) -> None:
+    """Consent listener: the client's grants for this account end (the caller commits)."""
+    db.session().execute(sa.update(OidcGrant).where(
+        OidcGrant.account_id == account.id, OidcGrant.client_id == relying_party,
+        OidcGrant.revoked_at.is_(None),
+    ).values(revoked_at=clock.now()))
+
+
+def save_access_token(token: str, grant: OidcGrant, scope: str) -> None:
+    ttl = current_app.config["OIDC_ACCESS_TOKEN_TTL_SECONDS"]
+    now = clock.timestamp()
+    store().put("oidc:at:" + digest(token), {
+        "grant": grant.id, "client_id": grant.client_id, "account_id": grant.account_id,
+        "scope": scope, "iat": now, "exp": now + ttl,
+    }, ttl)
+
+
+def find_access_token(token: str) -> dict | None:
+    if not isinstance(token, str) or len(token) > 200:
+        return None
+    return store().get("oidc:at:" + digest(token))
+
+
+def revoke_access_token(token: str) -> None:
+    store().delete("oidc:at:" + digest(token))
+
+
+def find_refresh_token(token: str) -> tuple[OidcRefreshToken, OidcGrant] | None:
+    row = db.session().get(OidcRefreshToken, digest(token)) if isinstance(token, str) else None
+    return (row, db.session().get(OidcGrant, row.grant_id)) if row else None
+
+
+def grants_of_session(sid: str) -> list[OidcGrant]:
+    return list(db.session().scalars(sa.select(OidcGrant).where(OidcGrant.sid == sid)))
+
+
+def purge_grants(older_than_seconds: int) -> int:
+    """Delete grants (and their refresh tokens) expired or revoked that long ago; how many."""
+    cutoff = clock.now() - timedelta(seconds=older_than_seconds)
+    deleted = db.session().execute(sa.delete(OidcGrant).where(sa.or_(
+        OidcGrant.expires_at < cutoff, OidcGrant.revoked_at < cutoff,
+    ))).rowcount
+    db.session().commit()
+    return deleted

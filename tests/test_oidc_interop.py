@@ -1,0 +1,148 @@
+"""An independent, certified relying party (openid-client from the npm registry, run with
+Node.js) against Kleidi served on loopback: discovery, code + PKCE, ID-token validation
+against the JWKS, userinfo and refresh."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import subprocess
+import threading
+import uuid
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import pytest
+import requests
+from conftest import _empty_tables
+from werkzeug.serving import make_server
+
+from idp import create_app, db
+from idp.oidc import clients
+
+node_env = pytest.importorskip("interop.node_env")
+CALLBACK = "http://127.0.0.1:9/callback"  # never contacted: the browser stops at the redirect
+AFTER_LOGOUT = "http://127.0.0.1:9/signed-out"
+
+
+@pytest.fixture(scope="module")
+def node_dir():
+    try:
+        return node_env.workdir()
+    except node_env.NodeUnavailable as exc:
+        pytest.skip(f"interop tests need Node.js and npm: {exc}")
+
+
+@pytest.fixture
+def live(base_settings):
+    """Kleidi served over HTTP on 127.0.0.1 in a thread, for the duration of one test."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    app = create_app({**base_settings, "BASE_URL": base, "SERVER_NAME": f"127.0.0.1:{port}",
+                      "STORE_PREFIX": f"kleidi-test:{uuid.uuid4().hex}:"})
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield app, base
+    server.shutdown()
+    with app.app_context():
+        _empty_tables()
+        db.engine().dispose()
+    app.extensions["kleidi.store"].clear()
+
+
+def _browser_login(browser, url: str, username: str, password: str) -> str:
+    """Follow the IdP's pages like a browser (login form, consent) until the RP's callback."""
+    response = browser.get(url, allow_redirects=False, timeout=10)
+    for _ in range(12):
+        if response.is_redirect:
+            target = urljoin(response.url, response.headers["Location"])
+            if target.startswith(CALLBACK):
+                return target
+            response = browser.get(target, allow_redirects=False, timeout=10)
+            continue
+        html = response.text
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+        if 'name="decision"' in html:
+            data = {"csrf_token": token, "decision": "accept"}
+        else:
+            iid = parse_qs(urlsplit(response.url).query)["i"][0]
+            data = {"csrf_token": token, "username": username, "password": password, "i": iid}
+        action = re.search(r'<form method="post" action="([^"]+)"', html).group(1)
+        response = browser.post(urljoin(response.url, action), data=data,
+                                allow_redirects=False, timeout=10)
+    raise AssertionError("the browser never got back to the relying party")
+
+
+def _run_rp(node_dir, base, method, alg, register, username, password) -> dict:
+    command = [node_env.node(), str(node_dir / "rp.mjs"), base, CALLBACK, method, alg]
+    with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True) as proc:
+        try:
+            return _converse(proc, method, register, username, password)
+        finally:
+            proc.kill()
+
+
+def _converse(proc, method, register, username, password) -> dict:
+    def send(obj):
+        proc.stdin.write(json.dumps(obj) + "\n")
+        proc.stdin.flush()
+
+    def receive():
+        line = proc.stdout.readline()
+        assert line, proc.stderr.read()
+        return json.loads(line)
+
+    jwk = receive()["jwk"] if method == "private_key_jwt" else None
+    send(register(jwk))
+    step = receive()
+    assert step["event"] == "authorize", step
+    browser = requests.Session()
+    send({"callback": _browser_login(browser, step["url"], username, password)})
+    result = receive()
+    # RP-initiated logout with the URL the library built: back to the RP, session gone.
+    result["logout"] = browser.get(result["end_session_url"], allow_redirects=False, timeout=10)
+    result["signed_in_after"] = not browser.get(
+        result["end_session_url"].split("/oidc/")[0] + "/", allow_redirects=False,
+        timeout=10).is_redirect
+    assert result["event"] == "done", result
+    return result
+
+
+def _registrar(app, method, alg):
+    def register(jwk):
+        with app.app_context():
+            row, secret = clients.add_client(
+                redirect_uris=[CALLBACK], auth_method=method, name="openid-client",
+                id_token_alg=alg, post_logout_redirect_uris=[AFTER_LOGOUT],
+                scopes=["openid", "profile", "email", "eduperson"],
+                jwks={"keys": [jwk]} if jwk else None)
+            db.session().commit()
+            return {"client_id": row.client_id, "client_secret": secret}
+    return register
+
+
+@pytest.mark.parametrize("method, alg", [
+    ("client_secret_basic", "RS256"), ("private_key_jwt", "RS256"), ("none", "RS256"),
+    ("client_secret_basic", "ES256"),
+])
+def test_certified_rp_completes_code_flow_userinfo_and_refresh(node_dir, live, make_account,
+                                                               method, alg):
+    app, base = live
+    username, password = make_account()
+    result = _run_rp(node_dir, base, method, alg, _registrar(app, method, alg), username,
+                     password)
+    claims = result["claims"]
+    assert claims["iss"] == base and claims["auth_time"] and claims["nonce"]
+    assert result["header"]["kid"] and result["header"]["alg"] == alg
+    assert result["userinfo"]["sub"] == claims["sub"]
+    assert result["userinfo"]["preferred_username"] == f"{username}@example.edu"
+    assert "student" in result["userinfo"]["eduperson_affiliation"]
+    assert result["refreshed"] == {"new_refresh_token": True, "new_access_token": True,
+                                   "expires_in": app.config["OIDC_ACCESS_TOKEN_TTL_SECONDS"]}
+    assert result["userinfo_after_refresh"] == result["userinfo"]
+    assert result["logout"].headers["Location"] == AFTER_LOGOUT + "?state=bye"
+    assert result["signed_in_after"] is False

@@ -1,0 +1,291 @@
+"""The token endpoint: client authentication, codes used once, refresh rotation and revocation."""
+
+import base64
+import logging
+
+import pytest
+import sqlalchemy as sa
+from oidc_support import (
+    REDIRECT,
+    auth_params,
+    code_flow,
+    pkce,
+    query,
+    register,
+    sign_in_and_authorize,
+    token_request,
+)
+
+from idp import accounts, consent, db
+from idp.models import AuditEvent
+
+
+def _code(client, login, username, password, client_id, challenge=None, **extra):
+    params = auth_params(client_id, challenge, **extra)
+    return query(sign_in_and_authorize(client, login, username, password, params))["code"]
+
+
+def _exchange(client, code, client_id, secret, verifier=None, **extra):
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, **extra}
+    if verifier:
+        data["code_verifier"] = verifier
+    return token_request(client, data, client_id, secret)
+
+
+def _refresh(client, refresh_token, client_id, secret):
+    return token_request(client, {"grant_type": "refresh_token", "refresh_token": refresh_token},
+                         client_id, secret)
+
+
+def _userinfo(client, access_token):
+    return client.get("/oidc/userinfo", headers={"Authorization": f"Bearer {access_token}"})
+
+
+@pytest.fixture
+def person(make_account):
+    return make_account()
+
+
+@pytest.fixture
+def rp(app):
+    return register(app)
+
+
+def test_token_response_is_not_cached(app, client, login, person, rp):
+    verifier, challenge = pkce()
+    code = _code(client, login, *person, rp[0], challenge)
+    response = _exchange(client, code, *rp, verifier)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Pragma"] == "no-cache"
+
+
+def test_code_reuse_fails_and_revokes_what_it_issued(app, client, login, person, rp):
+    code = _code(client, login, *person, rp[0])
+    first = _exchange(client, code, *rp).get_json()
+    assert _userinfo(client, first["access_token"]).status_code == 200
+    second = _exchange(client, code, *rp)
+    assert second.status_code == 400 and second.get_json()["error"] == "invalid_grant"
+    assert _userinfo(client, first["access_token"]).status_code == 401
+    assert _refresh(client, first["refresh_token"], *rp).get_json()["error"] == "invalid_grant"
+
+
+def test_expired_code_is_invalid_grant(app, client, login, person, rp, clock):
+    code = _code(client, login, *person, rp[0])
+    clock.advance(app.config["OIDC_CODE_TTL_SECONDS"] + 1)
+    assert _exchange(client, code, *rp).get_json()["error"] == "invalid_grant"
+
+
+def test_wrong_client_secret_is_invalid_client(app, client, login, person, rp):
+    code = _code(client, login, *person, rp[0])
+    response = _exchange(client, code, rp[0], "not-the-secret")
+    assert response.status_code == 401 and response.get_json()["error"] == "invalid_client"
+
+
+def test_registered_auth_method_is_enforced(app, client, login, person, rp):
+    code = _code(client, login, *person, rp[0])
+    response = token_request(client, {"grant_type": "authorization_code", "code": code,
+                                      "redirect_uri": REDIRECT, "client_id": rp[0],
+                                      "client_secret": rp[1]})
+    assert response.get_json()["error"] == "invalid_client"
+
+
+def test_client_secret_post_client(app, client, login, person):
+    client_id, secret = register(app, auth_method="client_secret_post")
+    code = _code(client, login, *person, client_id)
+    response = token_request(client, {"grant_type": "authorization_code", "code": code,
+                                      "redirect_uri": REDIRECT, "client_id": client_id,
+                                      "client_secret": secret})
+    assert response.status_code == 200 and response.get_json()["id_token"]
+
+
+def test_code_of_another_client_is_invalid_grant(app, client, login, person, rp):
+    other = register(app)
+    code = _code(client, login, *person, rp[0])
+    assert _exchange(client, code, *other).get_json()["error"] == "invalid_grant"
+
+
+def test_redirect_uri_must_repeat_at_the_token_endpoint(app, client, login, person, rp):
+    code = _code(client, login, *person, rp[0])
+    response = _exchange(client, code, *rp, redirect_uri=REDIRECT + "/other")
+    assert response.get_json()["error"] == "invalid_grant"
+
+
+def test_pkce_verifier_must_match(app, client, login, person, rp):
+    _, challenge = pkce()
+    code = _code(client, login, *person, rp[0], challenge)
+    wrong, _ = pkce()
+    assert _exchange(client, code, *rp, wrong).get_json()["error"] == "invalid_grant"
+
+
+def test_pkce_downgrade_verifier_without_challenge_is_refused(app, client, login, person, rp):
+    code = _code(client, login, *person, rp[0])  # no code_challenge in the request
+    verifier, _ = pkce()
+    assert _exchange(client, code, *rp, verifier).get_json()["error"] == "invalid_request"
+
+
+def test_pkce_challenge_without_verifier_is_refused(app, client, login, person, rp):
+    _, challenge = pkce()
+    code = _code(client, login, *person, rp[0], challenge)
+    assert _exchange(client, code, *rp).get_json()["error"] == "invalid_request"
+
+
+def test_public_client_with_pkce(app, client, login, person):
+    client_id, secret = register(app, auth_method="none")
+    assert secret is None
+    token, _, _ = code_flow(client, login, app, username=person[0], password=person[1],
+                            client_id=client_id)
+    assert token["id_token"] and token["refresh_token"]
+
+
+def test_refresh_rotates_and_reuse_revokes_the_family(app, client, login, person, rp):
+    token, _, _ = code_flow(client, login, app, username=person[0], password=person[1],
+                            client_id=rp[0], secret=rp[1])
+    second = _refresh(client, token["refresh_token"], *rp).get_json()
+    assert second["refresh_token"] != token["refresh_token"]
+    assert second["access_token"] != token["access_token"]
+    assert second["scope"] == token["scope"]
+    reuse = _refresh(client, token["refresh_token"], *rp)
+    assert reuse.status_code == 400 and reuse.get_json()["error"] == "invalid_grant"
+    # the thief's use revoked the legitimate newest token too
+    assert _refresh(client, second["refresh_token"], *rp).get_json()["error"] == "invalid_grant"
+    assert _userinfo(client, second["access_token"]).status_code == 401
+
+
+def test_refresh_family_has_an_absolute_lifetime(app, client, login, person, rp, clock):
+    token, _, _ = code_flow(client, login, app, username=person[0], password=person[1],
+                            client_id=rp[0], secret=rp[1])
+    half = app.config["OIDC_REFRESH_ABSOLUTE_SECONDS"] // 2
+    clock.advance(half)
+    refreshed = _refresh(client, token["refresh_token"], *rp).get_json()
+    clock.advance(half)  # rotation does not extend the family's life
+    assert _refresh(client, refreshed["refresh_token"], *rp).get_json()["error"] == "invalid_grant"
+
+
+def test_refresh_of_another_client_is_refused(app, client, login, person, rp):
+    token, _, _ = code_flow(client, login, app, username=person[0], password=person[1],
+                            client_id=rp[0], secret=rp[1])
+    other = register(app)
+    assert _refresh(client, token["refresh_token"], *other).get_json()["error"] == "invalid_grant"
+    assert _refresh(client, token["refresh_token"], *rp).status_code == 200
+
+
+def test_no_refresh_token_for_a_client_without_them(app, client, login, person):
+    client_id, secret = register(app, refresh_tokens=False)
+    token, _, _ = code_flow(client, login, app, username=person[0], password=person[1],
+                            client_id=client_id, secret=secret)
+    assert "refresh_token" not in token
+
+
+def test_password_change_kills_refresh_and_access_tokens(app, client, login, person, rp):
+    token, _, _ = code_flow(client, login, app, username=person[0], password=person[1],
+                            client_id=rp[0], secret=rp[1])
+    with app.app_context():
+        accounts.set_password(accounts.find_by_username(person[0]), "a new long passphrase 42")
+        db.session().commit()
+    assert _refresh(client, token["refresh_token"], *rp).get_json()["error"] == "invalid_grant"
+    assert _userinfo(client, token["access_token"]).status_code == 401
+
+
+def test_disabled_account_kills_its_tokens(app, client, login, person, rp):
+    token, _, _ = code_flow(client, login, app, username=person[0], password=person[1],
+                            client_id=rp[0], secret=rp[1])
+    with app.app_context():
+        accounts.find_by_username(person[0]).status = "disabled"
+        db.session().commit()
+    assert _refresh(client, token["refresh_token"], *rp).get_json()["error"] == "invalid_grant"
+    assert _userinfo(client, token["access_token"]).status_code == 401
+    with app.app_context():  # re-enabling does not bring the old tokens back
+        accounts.find_by_username(person[0]).status = "active"
+        db.session().commit()
+    assert _refresh(client, token["refresh_token"], *rp).get_json()["error"] == "invalid_grant"
+
+
+def test_revoking_a_refresh_token_ends_its_access_tokens(app, client, login, person, rp):
+    token, _, _ = code_flow(client, login, app, username=person[0], password=person[1],
+                            client_id=rp[0], secret=rp[1])
+    response = client.post("/oidc/revoke", data={"token": token["refresh_token"],
+                                                 "token_type_hint": "refresh_token"},
+                           headers=_basic(*rp))
+    assert response.status_code == 200
+    assert _refresh(client, token["refresh_token"], *rp).get_json()["error"] == "invalid_grant"
+    assert _userinfo(client, token["access_token"]).status_code == 401
+
+
+def test_revoking_an_access_token(app, client, login, person, rp):
+    token, _, _ = code_flow(client, login, app, username=person[0], password=person[1],
+                            client_id=rp[0], secret=rp[1])
+    response = client.post("/oidc/revoke", data={"token": token["access_token"],
+                                                 "token_type_hint": "access_token"},
+                           headers=_basic(*rp))
+    assert response.status_code == 200
+    assert _userinfo(client, token["access_token"]).status_code == 401
+    assert _refresh(client, token["refresh_token"], *rp).status_code == 200
+
+
+def test_revoking_an_unknown_token_is_fine_but_needs_client_auth(app, client, rp):
+    assert client.post("/oidc/revoke", data={"token": "nope"},
+                       headers=_basic(*rp)).status_code == 200
+    assert client.post("/oidc/revoke", data={"token": "nope"}).status_code == 401
+
+
+def test_introspection(app, client, login, person, rp):
+    token, _, _ = code_flow(client, login, app, username=person[0], password=person[1],
+                            client_id=rp[0], secret=rp[1])
+    answer = client.post("/oidc/introspect", data={"token": token["access_token"]},
+                         headers=_basic(*rp)).get_json()
+    assert answer["active"] is True and answer["client_id"] == rp[0]
+    assert answer["scope"] == token["scope"] and answer["sub"]
+    other = register(app)
+    hidden = client.post("/oidc/introspect", data={"token": token["access_token"]},
+                         headers=_basic(*other)).get_json()
+    assert hidden == {"active": False}
+    client.post("/oidc/revoke", data={"token": token["refresh_token"]}, headers=_basic(*rp))
+    dead = client.post("/oidc/introspect", data={"token": token["access_token"]},
+                       headers=_basic(*rp)).get_json()
+    assert dead == {"active": False}
+
+
+def _basic(client_id, secret):
+    return {"Authorization": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()}
+
+
+def test_refresh_reuse_is_audited(app, client, login, person, rp):
+    token, _, _ = code_flow(client, login, app, username=person[0], password=person[1],
+                            client_id=rp[0], secret=rp[1])
+    _refresh(client, token["refresh_token"], *rp)
+    _refresh(client, token["refresh_token"], *rp)
+    with app.app_context():
+        events = db.session().scalars(sa.select(AuditEvent).where(
+            AuditEvent.event == "oidc.grant_revoked")).all()
+        assert [e.detail["reason"] for e in events] == ["refresh_reuse"]
+        assert events[0].detail["client_id"] == rp[0] and events[0].account_id
+
+
+def test_withdrawn_consent_ends_the_clients_tokens(app, client, login, person, rp):
+    token, _, _ = code_flow(client, login, app, username=person[0], password=person[1],
+                            client_id=rp[0], secret=rp[1])
+    with app.test_request_context():
+        assert consent.withdraw(accounts.find_by_username(person[0]), rp[0])
+        db.session().commit()
+    assert _refresh(client, token["refresh_token"], *rp).get_json()["error"] == "invalid_grant"
+    assert _userinfo(client, token["access_token"]).status_code == 401
+
+
+def test_code_issued_before_a_password_change_is_refused(app, client, login, person, rp):
+    code = _code(client, login, *person, rp[0])
+    with app.app_context():
+        accounts.set_password(accounts.find_by_username(person[0]), "a new long passphrase 42")
+        db.session().commit()
+    assert _exchange(client, code, *rp).get_json()["error"] == "invalid_grant"
+
+
+@pytest.mark.settings(LOG_LEVEL="DEBUG")
+def test_tokens_never_reach_the_log_even_at_debug(app, client, login, person, rp, caplog):
+    caplog.set_level(logging.DEBUG)
+    token, _, _ = code_flow(client, login, app, username=person[0], password=person[1],
+                            client_id=rp[0], secret=rp[1])
+    refreshed = _refresh(client, token["refresh_token"], *rp).get_json()
+    for secret in (token["access_token"], token["refresh_token"], refreshed["access_token"],
+                   refreshed["refresh_token"], rp[1]):
+        assert secret not in caplog.text
