@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
 
-from idp import identifiers, roles
-from idp.models import Account
+from idp import db, identifiers, roles
+from idp.models import Account, Person
 
 #: Internal names with a label for consent screens.
 LABELS = {
@@ -39,6 +40,12 @@ LABELS = {
 }
 
 
+def _person_of(account: Account) -> Person:
+    """The account's person with its affiliations, in one query (lazy loading takes two)."""
+    return db.session().get(Person, account.person_id,
+                            options=[joinedload(Person.affiliations)])
+
+
 def active_roles(account: Account) -> list[str]:
     return [a.role for a in account.person.affiliations if a.status == "active"]
 
@@ -46,7 +53,7 @@ def active_roles(account: Account) -> list[str]:
 def person_attributes(account: Account, lang: str = "en") -> dict[str, list[str]]:
     """Every attribute of the vocabulary that the account has a value for."""
     config = current_app.config
-    person, scope = account.person, config["SCOPE"]
+    person, scope = _person_of(account), config["SCOPE"]
     names = active_roles(account)
     given = person.given_name_el if lang == "el" else person.given_name_en or person.given_name_el
     family = (person.family_name_el if lang == "el"

@@ -263,3 +263,14 @@ def test_authn_instant_is_the_login_time(make_sp, client, csrf, person):
     instant = root.xpath("//*[local-name()='AuthnStatement']/@AuthnInstant")[0]
     assert datetime.fromisoformat(instant.replace("Z", "+00:00")) == \
         datetime.fromtimestamp(auth_time, UTC)
+
+
+def test_issued_assertions_are_not_kept_in_the_process(saml_app, make_sp, client, csrf, person):
+    from idp.saml import server
+
+    sp = make_sp("sp1.example.org")
+    for _ in range(3):
+        assert sso(client, sp, csrf).get_errors() == []
+    with saml_app.app_context():
+        storage = server.server().session_db
+    assert storage.assertion == {} and storage.authn == {}

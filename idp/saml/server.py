@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from flask import current_app
@@ -32,6 +33,15 @@ class IdentityProvider(Server):
         self.sec = crypto.security_context(self.config, data_encryption)
         self.config.attribute_converters = [vocabulary.converter()]
 
+    # This IdP answers neither AssertionIDRequest nor AuthnQuery (no such endpoint): saying so
+    # stops pysaml2 from keeping every assertion it issues in an in-memory dict for the life
+    # of the Server, which grew the process (and the garbage collector's work) per response.
+    def support_AssertionIDRequest(self):
+        return False
+
+    def support_AuthnQuery(self):
+        return False
+
 
 class ReleasedAsIs(Policy):
     """Attribute release is decided by idp.saml.release before pysaml2 sees the values.
@@ -61,7 +71,9 @@ def key_path(name: str, extension: str) -> str:
 def server() -> IdentityProvider:
     """The Server for the current SP snapshot (rebuilt when SPs or keys change)."""
     snap = providers.snapshot()
-    version = tuple(Path(key_path(n, e)).stat().st_mtime_ns
+    folder = current_app.config["KEYS_DIR"]
+    # os.stat on plain strings: pathlib's parsing cost more than the four stat calls
+    version = tuple(os.stat(os.path.join(folder, f"saml-{n}.{e}")).st_mtime_ns
                     for n in ("signing", "encryption") for e in ("key", "crt"))
     cached = snap.cache.get("server")
     if cached is None or cached[0] != version:

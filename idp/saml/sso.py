@@ -85,12 +85,13 @@ def _answer(account: Account, interaction: dict):
     if interaction.get("denied"):
         interactions.finish(interaction["id"])
         return answer.status(payload, "denied", "The person declined to release attributes")
-    values = release.values_for(account, provider, str(get_locale()))
-    if interaction.get("release") != values:
-        interaction["release"] = values
-        interactions.save(interaction)
+    changed = interaction.get("release") != (values := release.values_for(
+        account, provider, str(get_locale())))
+    interaction["release"] = values
     diversion = interactions.run_checks(account, interaction)
     if diversion is not None:
+        if changed:  # the page it leads to (consent) shows the values from the store
+            interactions.save(interaction)
         return diversion
     interactions.finish(interaction["id"])
     return answer.assertion(account, provider, payload, values)
