@@ -7,12 +7,15 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import socket
+import threading
 import uuid
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
 
 from idp import accounts, create_app, db, identifiers, keys, migrate
 from idp.models import Account, Affiliation, Person
@@ -234,3 +237,34 @@ def make_registry_record(app):
         return registration
 
     return make
+
+
+#: The browser for browser tests: Debian's chromium, never a downloaded one.
+CHROMIUM = os.environ.get("KLEIDI_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture
+def sync_playwright():
+    """Playwright's sync API, or a skip that says what is missing."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"browser test skipped: no Chromium at {CHROMIUM} "
+                    "(apt-get install -y chromium, or set KLEIDI_CHROMIUM)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("browser test skipped: the playwright package is not installed")
+    return sync_playwright
+
+
+@pytest.fixture
+def live_app(app):
+    """The test app served over HTTP on a free loopback port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app.config.update(SERVER_NAME=f"127.0.0.1:{port}", BASE_URL=f"http://127.0.0.1:{port}")
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()

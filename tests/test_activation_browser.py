@@ -7,47 +7,17 @@ own browser downloads are never used. Without a browser the test is skipped, say
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import threading
 from datetime import date
-from pathlib import Path
 
 import pytest
+from conftest import CHROMIUM
 from test_activation_flow import amka_for
-from werkzeug.serving import make_server
 
 from idp.config import ROOT
 
-CHROMIUM = os.environ.get("KLEIDI_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts" / "activation"
 PASSWORD = "μια ήσυχη βόλτα στη θάλασσα"
-
-
-def _browser_or_skip():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"browser test skipped: no Chromium at {CHROMIUM} "
-                    "(apt-get install -y chromium, or set KLEIDI_CHROMIUM)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("browser test skipped: the playwright package is not installed")
-    return sync_playwright
-
-
-@pytest.fixture
-def live_app(app):
-    """The test app served over HTTP on a free loopback port."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    app.config.update(SERVER_NAME=f"127.0.0.1:{port}", BASE_URL=f"http://127.0.0.1:{port}")
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
 
 
 @pytest.fixture
@@ -62,9 +32,8 @@ def screenshots():
     return shoot
 
 
-def test_activation_in_greek_in_a_real_browser(live_app, outbox, make_registry_record,
+def test_activation_in_greek_in_a_real_browser(sync_playwright, live_app, outbox, make_registry_record,
                                                screenshots):
-    sync_playwright = _browser_or_skip()
     make_registry_record(birth_date=date(2004, 3, 9))  # no AMKA: the AMKA step is shown
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM,

@@ -9,46 +9,16 @@ are never used. Without a browser the test is skipped, saying so.
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import threading
-from pathlib import Path
 
 import pyotp
 import pytest
-from werkzeug.serving import make_server
+from conftest import CHROMIUM
 
 from idp.config import ROOT
 
-CHROMIUM = os.environ.get("KLEIDI_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts" / "mypassword"
 OLD, NEW = "το παλιό μου συνθηματικό", "ένα καινούργιο καλοκαίρι στην Πάτρα"
-
-
-def _browser_or_skip():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"browser test skipped: no Chromium at {CHROMIUM} "
-                    "(apt-get install -y chromium, or set KLEIDI_CHROMIUM)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("browser test skipped: the playwright package is not installed")
-    return sync_playwright
-
-
-@pytest.fixture
-def live_app(app):
-    """The test app served over HTTP on a free loopback port."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    app.config.update(SERVER_NAME=f"127.0.0.1:{port}", BASE_URL=f"http://127.0.0.1:{port}")
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
 
 
 @pytest.fixture
@@ -69,8 +39,7 @@ def _pages(browser):
     return browser.new_context(locale="el-GR", java_script_enabled=False).new_page()
 
 
-def test_recovery_in_greek_in_a_real_browser(live_app, outbox, make_account, shoot):
-    sync_playwright = _browser_or_skip()
+def test_recovery_in_greek_in_a_real_browser(sync_playwright, live_app, outbox, make_account, shoot):
     username, _ = make_account("151200012345", password=OLD, mobile="+306912345678",
                                external_email="eleni@example.org")
     with sync_playwright() as playwright:
@@ -125,8 +94,7 @@ def recover(page, base: str, outbox, username: str, shoot) -> None:
     shoot(page, "signed-in")
 
 
-def test_second_factor_in_greek_in_a_real_browser(app, live_app, clock, make_account, shoot):
-    sync_playwright = _browser_or_skip()
+def test_second_factor_in_greek_in_a_real_browser(sync_playwright, app, live_app, clock, make_account, shoot):
     username, _ = make_account("151200012345", password=OLD)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM,
