@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import session
+from flask import current_app, session
 from saml2 import BINDING_HTTP_POST, SAMLError
 from saml2.saml import AUTHN_PASSWORD_PROTECTED
 from saml2.samlp import (
@@ -14,7 +14,7 @@ from saml2.samlp import (
 
 from idp.errors import KleidiError
 from idp.models import Account
-from idp.saml import bindings, release, vocabulary
+from idp.saml import bindings, crypto, release, response
 from idp.saml import server as idp_server
 from idp.saml.providers import Provider
 
@@ -72,29 +72,27 @@ def assertion(account: Account, provider: Provider, payload: dict, values: dict)
     name_format = release.choose_format(payload["name_id_format"], list(provider.name_id_formats))
     if name_format is None:
         return status(payload, "nameid-policy")
-    idp = idp_server.server()
     name_id = release.name_id(account, provider, name_format, idp_server.entity_id())
-    response = idp.create_authn_response(
-        vocabulary.saml_values(values), payload["request_id"], payload["acs"], provider.entity_id,
-        name_id=name_id, authn=_authn(REFEDS_MFA if mfa else AUTHN_PASSWORD_PROTECTED),
-        sign_assertion=True,
+    config = current_app.config
+    encrypt = provider.encryption_key and provider.policy.encrypt_assertions
+    xml = response.build(
+        idp_server.entity_id(),
+        response.Subject(name_id=name_id.text, name_id_format=name_id.format,
+                         audience=provider.entity_id, acs=payload["acs"],
+                         in_response_to=payload["request_id"]),
+        response.Authn(instant=session.get("auth_time") or 0,
+                       class_ref=REFEDS_MFA if mfa else AUTHN_PASSWORD_PROTECTED),
+        values, signer=idp_server.signer(), lifetime=config["SAML_ASSERTION_LIFETIME_SECONDS"],
         sign_response=provider.policy.sign_response,
-        encrypt_assertion=provider.encryption_key and provider.policy.encrypt_assertions,
-        encrypt_assertion_self_contained=False, release_policy=idp_server.release_policy(idp),
-    )
+        encrypt_for=crypto.certificate_pem(provider.encryption_certs[0]) if encrypt else None,
+        data_encryption=config["SAML_DATA_ENCRYPTION"])
     _remember_session(provider, name_id)
-    return bindings.post_page(payload["acs"], "SAMLResponse", str(response),
-                              payload["relay_state"])
+    return bindings.post_page(payload["acs"], "SAMLResponse", xml, payload["relay_state"])
 
 
 def second_factor_used(amr: list[str]) -> bool:
     """RFC 8176 methods of this login: "mfa", or a password and a one-time code."""
     return "mfa" in amr or {"pwd", "otp"} <= set(amr)
-
-
-def _authn(class_ref: str) -> dict:
-    """The AuthnStatement: how and when this session's person logged in."""
-    return {"class_ref": class_ref, "authn_instant": session.get("auth_time") or 0}
 
 
 def _remember_session(provider: Provider, name_id) -> None:

@@ -111,26 +111,7 @@ class XmlsecBackend(CryptoBackend):
         return _serialize(root if encrypted.getparent() is not None else encrypted)
 
     def _encrypt_node(self, node, cert_file):
-        template = xmlsec.template.encrypted_data_create(
-            node, self.data_encryption, type=xmlsec.EncryptionType.ELEMENT, ns="xenc")
-        xmlsec.template.encrypted_data_ensure_cipher_value(template)
-        key_info = xmlsec.template.encrypted_data_ensure_key_info(template, ns="ds")
-        encrypted_key = xmlsec.template.add_encrypted_key(key_info, xmlsec.Transform.RSA_OAEP)
-        xmlsec.template.encrypted_data_ensure_cipher_value(encrypted_key)
-        context = xmlsec.EncryptionContext(_manager(_read(cert_file), xmlsec.KeyFormat.CERT_PEM))
-        bits = _SESSION_KEY_BITS.get(self.data_encryption.href, 256)
-        context.key = xmlsec.Key.generate(xmlsec.KeyData.AES, bits, xmlsec.KeyDataType.SESSION)
-        # lxml serializes the element with every namespace it uses declared on it, under the
-        # same prefixes: the plaintext stands alone, and once decrypted back in place its
-        # exclusive canonical form (hence the assertion's signature) is unchanged.
-        try:
-            encrypted = context.encrypt_binary(template, etree.tostring(node))
-        except xmlsec.Error as exc:
-            raise EncryptError(str(exc)) from exc
-        parent = node.getparent()
-        if parent is not None:
-            parent.replace(node, encrypted)
-        return encrypted
+        return encrypt_element(node, _read(cert_file), self.data_encryption.href)
 
     def decrypt(self, enctext, key_file):
         """Decrypt every xenc:EncryptedData of the document with the private key in `key_file`."""
@@ -145,6 +126,40 @@ class XmlsecBackend(CryptoBackend):
             except xmlsec.Error as exc:
                 raise DecryptError(str(exc)) from exc
         return _serialize(root)
+
+
+def encrypt_element(node, certificate: bytes, data_encryption: str | None = None):
+    """Replace `node` (in place) by an xenc:EncryptedData for `certificate`'s (PEM) key: a fresh
+    AES session key (AES-256-GCM unless `data_encryption` names another of DATA_ENCRYPTION),
+    transported with RSA-OAEP. Returns the EncryptedData element."""
+    cipher = DATA_ENCRYPTION[data_encryption or xmlsec.Transform.AES256_GCM.href]
+    template = xmlsec.template.encrypted_data_create(
+        node, cipher, type=xmlsec.EncryptionType.ELEMENT, ns="xenc")
+    xmlsec.template.encrypted_data_ensure_cipher_value(template)
+    key_info = xmlsec.template.encrypted_data_ensure_key_info(template, ns="ds")
+    encrypted_key = xmlsec.template.add_encrypted_key(key_info, xmlsec.Transform.RSA_OAEP)
+    xmlsec.template.encrypted_data_ensure_cipher_value(encrypted_key)
+    context = xmlsec.EncryptionContext(_manager(certificate, xmlsec.KeyFormat.CERT_PEM))
+    bits = _SESSION_KEY_BITS.get(cipher.href, 256)
+    context.key = xmlsec.Key.generate(xmlsec.KeyData.AES, bits, xmlsec.KeyDataType.SESSION)
+    # lxml serializes the element with every namespace it uses declared on it, under the
+    # same prefixes: the plaintext stands alone, and once decrypted back in place its
+    # exclusive canonical form (hence the assertion's signature) is unchanged.
+    try:
+        encrypted = context.encrypt_binary(template, etree.tostring(node))
+    except xmlsec.Error as exc:
+        raise EncryptError(str(exc)) from exc
+    parent = node.getparent()
+    if parent is not None:
+        parent.replace(node, encrypted)
+    return encrypted
+
+
+def certificate_pem(body: str) -> bytes:
+    """PEM text of a certificate given as its base64 body (as metadata carries it)."""
+    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+    return ("-----BEGIN CERTIFICATE-----\n" + "\n".join(lines)
+            + "\n-----END CERTIFICATE-----\n").encode("ascii")
 
 
 def verify_signature(element, signature, key) -> bool:
@@ -208,9 +223,7 @@ def _load_key(data: bytes, key_format) -> xmlsec.Key:
 @lru_cache(maxsize=256)
 def certificate_key(body: str) -> xmlsec.Key:
     """An xmlsec key from a certificate's base64 body, as metadata carries it."""
-    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
-    pem = "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n"
-    return xmlsec.Key.from_memory(pem.encode("ascii"), xmlsec.KeyFormat.CERT_PEM, None)
+    return xmlsec.Key.from_memory(certificate_pem(body), xmlsec.KeyFormat.CERT_PEM, None)
 
 
 @lru_cache(maxsize=64)

@@ -53,8 +53,12 @@ class Provider:
     names: dict = field(default_factory=dict)
     signing_certs: tuple = ()
     name_id_formats: tuple = ()
-    encryption_key: bool = False
+    encryption_certs: tuple = ()
     policy: Policy = Policy()
+
+    @property
+    def encryption_key(self) -> bool:
+        return bool(self.encryption_certs)
 
     def display_name(self, lang: str) -> str:
         return self.names.get(lang) or self.names.get("en") or self.entity_id
@@ -105,7 +109,7 @@ def _provider(entity, source: str) -> Provider:
         signing_certs=_certificates(sp, "signing"),
         name_id_formats=tuple((t or "").strip() for t in sp.xpath("md:NameIDFormat/text()",
                                                                    namespaces=NS)),
-        encryption_key=bool(_certificates(sp, "encryption")),
+        encryption_certs=_certificates(sp, "encryption"),
     )
 
 

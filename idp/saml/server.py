@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import xmlsec
 from flask import current_app
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.assertion import Policy
@@ -12,7 +13,7 @@ from saml2.config import IdPConfig
 from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT
 from saml2.server import Server
 
-from idp.saml import crypto, providers, vocabulary
+from idp.saml import crypto, providers, response, vocabulary
 
 RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
@@ -70,17 +71,34 @@ def key_path(name: str, extension: str) -> str:
 
 def server() -> IdentityProvider:
     """The Server for the current SP snapshot (rebuilt when SPs or keys change)."""
+    return _cached("server", lambda snap: IdentityProvider(
+        _config(snap), current_app.config["SAML_DATA_ENCRYPTION"]))
+
+
+def signer() -> response.Signer:
+    """The signing key, parsed once, and its certificate (re-read when the key files change)."""
+    return _cached("signer", lambda snap: _signer())
+
+
+def _cached(name: str, make):
     snap = providers.snapshot()
     folder = current_app.config["KEYS_DIR"]
     # os.stat on plain strings: pathlib's parsing cost more than the four stat calls
     version = tuple(os.stat(os.path.join(folder, f"saml-{n}.{e}")).st_mtime_ns
                     for n in ("signing", "encryption") for e in ("key", "crt"))
-    cached = snap.cache.get("server")
+    cached = snap.cache.get(name)
     if cached is None or cached[0] != version:
-        cached = (version, IdentityProvider(_config(snap),
-                                            current_app.config["SAML_DATA_ENCRYPTION"]))
-        snap.cache["server"] = cached
+        cached = (version, make(snap))
+        snap.cache[name] = cached
     return cached[1]
+
+
+def _signer() -> response.Signer:
+    with open(key_path("signing", "crt"), "rb") as handle:
+        pem = handle.read()
+    body = b"".join(line for line in pem.splitlines() if line and not line.startswith(b"-----"))
+    key = xmlsec.Key.from_file(key_path("signing", "key"), xmlsec.KeyFormat.PEM)
+    return response.Signer(key=key, certificate=body.decode("ascii"))
 
 
 def release_policy(idp: IdentityProvider) -> ReleasedAsIs:
