@@ -12,12 +12,14 @@ Pairwise values depend on the relying party: :func:`pairwise_id`.
 
 from __future__ import annotations
 
-from flask import current_app
+from typing import NamedTuple
+
+import sqlalchemy as sa
+from flask import current_app, g
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import joinedload
 
 from idp import db, identifiers, roles
-from idp.models import Account, Person
+from idp.models import Account, Affiliation, Person
 
 #: Internal names with a label for consent screens.
 LABELS = {
@@ -40,20 +42,53 @@ LABELS = {
 }
 
 
-def _person_of(account: Account) -> Person:
-    """The account's person with its affiliations, in one query (lazy loading takes two)."""
-    return db.session().get(Person, account.person_id,
-                            options=[joinedload(Person.affiliations)])
+class Profile(NamedTuple):
+    """What the vocabulary is computed from: the person's names and AcademicID, and the
+    (role, department, registration) of each active affiliation."""
+
+    academic_id: str
+    given_name_el: str
+    family_name_el: str
+    given_name_en: str | None
+    family_name_en: str | None
+    affiliations: tuple[tuple[str, str | None, str | None], ...]
+
+
+# One prepared statement: every answer to a relying party runs it, and building an ORM query
+# (or loading ORM objects) costs several times what the database takes to answer.
+_PROFILE = (
+    sa.select(Person.academic_id, Person.given_name_el, Person.family_name_el,
+              Person.given_name_en, Person.family_name_en, Affiliation.role,
+              Affiliation.department_id, Affiliation.registration_id)
+    .select_from(Account)
+    .join(Person, Person.id == Account.person_id)
+    .outerjoin(Affiliation, sa.and_(Affiliation.person_id == Person.id,
+                                    Affiliation.status == "active"))
+    .where(Account.id == sa.bindparam("account_id"))
+    .order_by(Affiliation.id)
+)
+
+
+def profile(account: Account) -> Profile:
+    """The account's person and active affiliations, read once per request (an answer to a
+    relying party does not change them on its way)."""
+    cache = g.setdefault("kleidi_profiles", {})
+    if account.id not in cache:
+        rows = db.read(_PROFILE, account_id=account.id)
+        first = rows[0]
+        cache[account.id] = Profile(
+            *first[:5], tuple(tuple(row[5:]) for row in rows if row.role is not None))
+    return cache[account.id]
 
 
 def active_roles(account: Account) -> list[str]:
-    return [a.role for a in account.person.affiliations if a.status == "active"]
+    return [role for role, _department, _registration in profile(account).affiliations]
 
 
 def person_attributes(account: Account, lang: str = "en") -> dict[str, list[str]]:
     """Every attribute of the vocabulary that the account has a value for."""
     config = current_app.config
-    person, scope = _person_of(account), config["SCOPE"]
+    person, scope = profile(account), config["SCOPE"]
     names = active_roles(account)
     given = person.given_name_el if lang == "el" else person.given_name_en or person.given_name_el
     family = (person.family_name_el if lang == "el"
@@ -84,15 +119,15 @@ def personal_unique_codes(account: Account) -> list[str]:
     scope = current_app.config["SCOPE"]
     return [
         "urn:mace:terena.org:schac:personalUniqueCode:gr:"
-        f"{scope}:{a.department_id}:{a.registration_id}"
-        for a in account.person.affiliations
-        if a.status == "active" and roles.ROLES[a.role].student and a.registration_id
+        f"{scope}:{department}:{registration}"
+        for role, department, registration in profile(account).affiliations
+        if roles.ROLES[role].student and registration
     ]
 
 
 def pairwise_unique(account: Account, sector: str) -> str:
     """The pairwise value (unique part) of this person for one relying-party sector."""
-    return identifiers.pairwise_unique(account.person.academic_id, sector)
+    return identifiers.pairwise_unique(profile(account).academic_id, sector)
 
 
 def pairwise_id(account: Account, sector: str) -> str:

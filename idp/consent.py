@@ -11,11 +11,14 @@ from idp.models import Account, Consent
 
 def has_consent(account: Account, relying_party: str, names) -> bool:
     """True if the person agreed to release at least ``names`` to ``relying_party``."""
-    # only the column: this runs on every answer to a relying party, and loading the whole
-    # ORM row costs more than the query itself
-    granted = db.session().scalar(sa.select(Consent.attribute_names).where(
-        Consent.account_id == account.id, Consent.relying_party == relying_party))
-    return granted is not None and set(names) <= set(granted)
+    rows = db.read(_GRANTED, account_id=account.id, relying_party=relying_party)
+    return bool(rows) and set(names) <= set(rows[0].attribute_names)
+
+
+# prepared once: this runs on every answer to a relying party
+_GRANTED = sa.select(Consent.attribute_names).where(
+    Consent.account_id == sa.bindparam("account_id"),
+    Consent.relying_party == sa.bindparam("relying_party"))
 
 
 def grant(account: Account, relying_party: str, names) -> None:

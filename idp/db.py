@@ -67,6 +67,16 @@ def session() -> Session:
     return g.db_session
 
 
+def read(statement, **params) -> list[sa.Row]:
+    """The rows of a prepared (module-level) SELECT, for paths that run on every answer to a
+    relying party: straight on the session's connection, without the ORM's per-statement
+    work. Pending ORM changes are flushed first, as a query through the session would."""
+    current = session()
+    if current.new or current.dirty or current.deleted:
+        current.flush()
+    return current.connection().execute(statement, params).all()
+
+
 @contextmanager
 def transaction():
     """Commit what the block does, or roll all of it back."""

@@ -45,15 +45,25 @@ def begin(protocol: str, payload: dict, resume_endpoint: str, *, force_login: bo
           rp_name: str | None = None, release: dict[str, list[str]] | None = None,
           requested_acr: str | None = None) -> str:
     """Store a new interaction and return its id."""
-    iid = secrets.token_urlsafe(24)
-    record = {
-        "id": iid, "protocol": protocol, "payload": payload, "resume": resume_endpoint,
-        "force_login": force_login, "max_age": max_age, "relying_party": relying_party,
-        "rp_name": rp_name, "release": release or {}, "requested_acr": requested_acr,
-        "created": clock.timestamp(),
-    }
+    record = new(protocol, payload, resume_endpoint, force_login=force_login, max_age=max_age,
+                 relying_party=relying_party, rp_name=rp_name, release=release,
+                 requested_acr=requested_acr)
     save(record)
-    return iid
+    return record["id"]
+
+
+def new(protocol: str, payload: dict, resume_endpoint: str, *, force_login: bool = False,
+        max_age: int | None = None, relying_party: str | None = None,
+        rp_name: str | None = None, release: dict[str, list[str]] | None = None,
+        requested_acr: str | None = None) -> dict:
+    """A new interaction, not yet stored: a request the session answers at once never needs
+    to be (:func:`save` it before sending the browser anywhere)."""
+    return {
+        "id": secrets.token_urlsafe(24), "protocol": protocol, "payload": payload,
+        "resume": resume_endpoint, "force_login": force_login, "max_age": max_age,
+        "relying_party": relying_party, "rp_name": rp_name, "release": release or {},
+        "requested_acr": requested_acr, "created": clock.timestamp(),
+    }
 
 
 def save(interaction: dict) -> None:

@@ -54,7 +54,7 @@ def resume(iid):
     account = interactions.account_for(interaction)
     if account is None:
         return interactions.redirect_to_login(iid)
-    return _answer(account, interaction)
+    return _answer(account, interaction, stored=True)
 
 
 def _sso(received: intake.Received):
@@ -63,21 +63,22 @@ def _sso(received: intake.Received):
 
 
 def _start(provider: providers.Provider, payload: dict):
-    iid = interactions.begin("saml", payload, "saml.resume", force_login=payload["force_authn"],
-                             relying_party=provider.entity_id,
-                             rp_name=provider.display_name(str(get_locale())),
-                             requested_acr=payload["requested_contexts"] or None)
-    interaction = interactions.load(iid)
+    # Stored only if the person has to go anywhere: a session that answers at once costs no
+    # round trips to the store.
+    interaction = interactions.new(
+        "saml", payload, "saml.resume", force_login=payload["force_authn"],
+        relying_party=provider.entity_id, rp_name=provider.display_name(str(get_locale())),
+        requested_acr=payload["requested_contexts"] or None)
     account = None if payload["force_authn"] else interactions.account_for(interaction)
     if account is None:
         if payload["is_passive"]:
-            interactions.finish(iid)
             return answer.status(payload, "no-passive")
-        return interactions.redirect_to_login(iid)
-    return _answer(account, interaction)
+        interactions.save(interaction)
+        return interactions.redirect_to_login(interaction["id"])
+    return _answer(account, interaction, stored=False)
 
 
-def _answer(account: Account, interaction: dict):
+def _answer(account: Account, interaction: dict, stored: bool):
     payload = interaction["payload"]
     provider = providers.find(payload["sp"])
     if provider is None:
@@ -90,8 +91,9 @@ def _answer(account: Account, interaction: dict):
     interaction["release"] = values
     diversion = interactions.run_checks(account, interaction)
     if diversion is not None:
-        if changed:  # the page it leads to (consent) shows the values from the store
+        if changed or not stored:  # the page it leads to (consent) reads it from the store
             interactions.save(interaction)
         return diversion
-    interactions.finish(interaction["id"])
+    if stored:
+        interactions.finish(interaction["id"])
     return answer.assertion(account, provider, payload, values)
