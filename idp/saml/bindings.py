@@ -10,7 +10,9 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from flask import make_response, render_template
+from flask import current_app, make_response, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from saml2 import BINDING_HTTP_REDIRECT
 
 from idp.saml import hardening
@@ -80,10 +82,14 @@ def encoded(xml: str) -> str:
 
 def post_page(destination: str, kind: str, xml: str, relay_state: str | None = None):
     """The HTTP-POST binding page: a form that sends `xml` to `destination` (no JS needed)."""
-    message = encoded(xml)
-    response = make_response(render_template(
-        "saml/post.html", destination=destination, kind=kind, message=message,
-        relay_state=relay_state))
+    # The template is rendered directly, with its texts given: Flask's context processors and
+    # the template-side gettext calls cost twice the rendering itself.
+    page = current_app.jinja_env.get_template("saml/post.html").render(
+        lang=str(get_locale()), title=_("Continue to the service"),
+        text=_("You are being sent back to the service."), button=_("Continue"),
+        stylesheet=url_for("static", filename="kleidi.css"),
+        destination=destination, kind=kind, message=encoded(xml), relay_state=relay_state)
+    response = make_response(page)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
     return response
