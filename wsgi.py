@@ -1,1 +1,1 @@
-from idp import create_app; app = create_app()  # noqa: E702, I001
+from idp import create_server_app; app = create_server_app()  # noqa: E702, I001

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from flask import Flask
 from flask_wtf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -58,6 +60,18 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config["PROXY_COUNT"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"],
                                 x_proto=app.config["PROXY_COUNT"])
+    return app
+
+
+def create_server_app() -> Flask:
+    """:func:`create_app` for a long-running server process (``wsgi.py``, ``kleidi serve``).
+
+    What exists once the app is built (modules, metadata, compiled templates and statements)
+    lives as long as the process: ``gc.freeze()`` moves it out of the collector's reach, so the
+    collections that every request's garbage triggers no longer walk through all of it.
+    """
+    app = create_app()
+    gc.freeze()
     return app
 
 

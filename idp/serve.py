@@ -19,9 +19,9 @@ class Server(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        from idp import create_app
+        from idp import create_server_app
 
-        return create_app()
+        return create_server_app()
 
 
 def run(host: str, port: int, workers: int) -> int:
