@@ -92,5 +92,4 @@ def transaction():
 def _close_session(_exc) -> None:
     current = g.pop("db_session", None)
     if current is not None:
-        current.rollback()
-        current.close()
+        current.close()  # rolls back whatever was not committed

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass, fields
+from datetime import datetime
 
+import sqlalchemy as sa
 from flask import Flask, current_app, g, has_request_context, request, session
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
@@ -97,7 +100,7 @@ def login(account: Account, amr: list[str], acr: str | None = None) -> None:
     session["auth_time"] = clock.timestamp()
     session["amr"] = amr
     session["acr"] = acr
-    g.pop("kleidi_account", None)
+    _forget_account()
 
 
 def on_logout(app: Flask, listener) -> None:
@@ -111,24 +114,66 @@ def logout() -> None:
     for listener in current_app.extensions.get("kleidi.logout_listeners", []):
         listener()
     session.clear()
-    g.pop("kleidi_account", None)
+    _forget_account()
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """The signed-in account as read once at the start of the request: what logins and answers
+    to relying parties need. Code that changes the account takes :func:`current_account`."""
+
+    id: int
+    person_id: int
+    username: str
+    domain: str
+    kind: str
+    status: str
+    must_change_password: bool
+    session_epoch: int
+    expires_at: datetime | None
+
+    @property
+    def eppn(self) -> str:
+        return f"{self.username}@{self.domain}"
+
+
+# Prepared once: every request of a signed-in browser runs it (the epoch check), and loading
+# an ORM object (then expiring it at the end of the request) costs twice the query.
+_SIGNED_IN = sa.select(*(getattr(Account, f.name) for f in fields(SignedIn))).where(
+    Account.id == sa.bindparam("account_id"))
+
+
+def signed_in() -> SignedIn | None:
+    """The signed-in, active account of this request, or None (its session then ends)."""
+    if "kleidi_signed_in" in g:
+        return g.kleidi_signed_in
+    found = None
+    account_id = session.get("account_id")
+    if account_id is not None:
+        rows = db.read(_SIGNED_IN, account_id=account_id)
+        found = SignedIn(*rows[0]) if rows else None
+        if found is None or found.status != "active" or (
+            found.session_epoch != session.get("epoch")
+        ):
+            session.clear()
+            found = None
+    g.kleidi_signed_in = found
+    return found
 
 
 def current_account() -> Account | None:
-    """The signed-in, active account of this request, or None."""
+    """The signed-in, active account of this request as an ORM object, or None."""
     if "kleidi_account" in g:
         return g.kleidi_account
-    account = None
-    account_id = session.get("account_id")
-    if account_id is not None:
-        account = db.session().get(Account, account_id)
-        if account is None or account.status != "active" or (
-            account.session_epoch != session.get("epoch")
-        ):
-            session.clear()
-            account = None
+    found = signed_in()
+    account = db.session().get(Account, found.id) if found is not None else None
     g.kleidi_account = account
     return account
+
+
+def _forget_account() -> None:
+    g.pop("kleidi_account", None)
+    g.pop("kleidi_signed_in", None)
 
 
 def bump_epoch(account: Account) -> None:
@@ -141,7 +186,7 @@ def bump_epoch(account: Account) -> None:
 
 def _check_epoch() -> None:
     if "account_id" in session:
-        current_account()
+        signed_in()
 
 
 def init_app(app: Flask) -> None:

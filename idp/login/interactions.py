@@ -89,13 +89,13 @@ def finish(iid: str) -> None:
 
 
 def authenticated(force_login: bool = False, max_age: int | None = None,
-                  since: int | None = None) -> Account | None:
+                  since: int | None = None) -> sessions.SignedIn | None:
     """The account of the current session, if its login satisfies the request.
 
     ``force_login`` with ``since`` requires a login at or after ``since`` (the time the
     interaction began); ``max_age`` requires a login at most that many seconds ago.
     """
-    account = sessions.current_account()
+    account = sessions.signed_in()
     if account is None:
         return None
     auth_time = session.get("auth_time", 0)
@@ -106,7 +106,7 @@ def authenticated(force_login: bool = False, max_age: int | None = None,
     return account
 
 
-def account_for(interaction: dict) -> Account | None:
+def account_for(interaction: dict) -> sessions.SignedIn | None:
     """The account whose login satisfies ``interaction`` (None: it must log in).
 
     An interaction that forces login is satisfied only by a login made for it.
