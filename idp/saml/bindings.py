@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from functools import lru_cache
 from urllib.parse import unquote_plus
 
 from cryptography import x509
@@ -80,13 +81,22 @@ def encoded(xml: str) -> str:
     return base64.b64encode(xml.encode("utf-8")).decode("ascii")
 
 
+@lru_cache(maxsize=8)
+def _texts(lang: str) -> tuple[str, str, str]:
+    """The page's texts in `lang`, the current request's language (translations are fixed for
+    the life of the process, and looking them up cost as much as rendering the page)."""
+    return (_("Continue to the service"), _("You are being sent back to the service."),
+            _("Continue"))
+
+
 def post_page(destination: str, kind: str, xml: str, relay_state: str | None = None):
     """The HTTP-POST binding page: a form that sends `xml` to `destination` (no JS needed)."""
     # The template is rendered directly, with its texts given: Flask's context processors and
     # the template-side gettext calls cost twice the rendering itself.
+    lang = str(get_locale())
+    title, text, button = _texts(lang)
     page = current_app.jinja_env.get_template("saml/post.html").render(
-        lang=str(get_locale()), title=_("Continue to the service"),
-        text=_("You are being sent back to the service."), button=_("Continue"),
+        lang=lang, title=title, text=text, button=button,
         stylesheet=url_for("static", filename="kleidi.css"),
         destination=destination, kind=kind, message=encoded(xml), relay_state=relay_state)
     response = make_response(page)
