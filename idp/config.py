@@ -236,7 +236,8 @@ class Defaults:
     # -- SAML identity provider (idp.saml) ------------------------------------------------
     #: The IdP's entityID. Empty: BASE_URL + "/saml/metadata".
     SAML_ENTITY_ID = ""
-    #: How often (seconds) a process checks METADATA_DIR and the SP tables for changes.
+    #: How often (seconds) a process checks METADATA_DIR, the SP tables and the SAML key files
+    #: for changes.
     SAML_METADATA_CHECK_SECONDS = 5
     #: The published IdP metadata is valid for this many days (its validUntil).
     SAML_METADATA_VALID_DAYS = 7

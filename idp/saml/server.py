@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import xmlsec
@@ -81,15 +82,20 @@ def signer() -> response.Signer:
 
 
 def _cached(name: str, make):
+    """`make(snapshot)`, rebuilt when the SPs or the key files change; the files are looked at
+    no more often than the metadata (SAML_METADATA_CHECK_SECONDS)."""
     snap = providers.snapshot()
+    cached = snap.cache.get(name)
+    now = time.monotonic()
+    if cached is not None and now - cached[2] < current_app.config["SAML_METADATA_CHECK_SECONDS"]:
+        return cached[1]
     folder = current_app.config["KEYS_DIR"]
     # os.stat on plain strings: pathlib's parsing cost more than the four stat calls
     version = tuple(os.stat(os.path.join(folder, f"saml-{n}.{e}")).st_mtime_ns
                     for n in ("signing", "encryption") for e in ("key", "crt"))
-    cached = snap.cache.get(name)
     if cached is None or cached[0] != version:
-        cached = (version, make(snap))
-        snap.cache[name] = cached
+        cached = (version, make(snap), now)
+    snap.cache[name] = (version, cached[1], now)
     return cached[1]
 
 
