@@ -12,7 +12,17 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import requests
-from oidc_load import CALLBACK, ROOT, follow, free_port, measure, mint_codes, pkce, wait_for
+from oidc_load import (
+    CALLBACK,
+    ROOT,
+    follow,
+    free_port,
+    measure,
+    mint_codes,
+    pkce,
+    wait_for,
+    worker_pid,
+)
 
 
 def kleidi_form_handler(username, password):
@@ -133,7 +143,7 @@ def _bench_kleidi(settings: dict, count: int, concurrency: int) -> dict:
                    kleidi_form_handler(username, password))
             codes = mint_codes(browser, base + "/oidc/authorize", client_id, count)
             return measure("kleidi", port, "/oidc/token", codes, client_id, secret,
-                           concurrency)
+                           concurrency, worker_pid(proc.pid))
         finally:
             proc.terminate()
             proc.wait(timeout=30)
