@@ -126,8 +126,10 @@ def write(results: dict, name: str) -> None:
     lines += [f"* {verdict(results['median'], phase)}" for phase in PHASES]
     lines += ["", "Kleidi keeps grants and refresh tokens in its SQL database (durable) and codes and "
               "access tokens in its store; node-oidc-provider keeps everything in process memory "
-              "(`bench/node_op.mjs`). Both sign RS256 ID tokens with 2048-bit keys. The load "
-              "generator (`bench/load.mjs`) runs on the same machine."]
+              "(`bench/node_op.mjs`). Both sign RS256 ID tokens with 2048-bit keys at the code "
+              "exchange; on refresh node-oidc-provider signs a new ID token too, Kleidi returns "
+              "none (OIDC Core 12.2 allows either), so node's refresh does one RS256 signature "
+              "more. The load generator (`bench/load.mjs`) runs on the same machine."]
     (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
 
 
