@@ -12,7 +12,17 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import requests
-from oidc_load import CALLBACK, ROOT, follow, free_port, measure, mint_codes, pkce, wait_for
+from oidc_load import (
+    CALLBACK,
+    ROOT,
+    follow,
+    free_port,
+    measure,
+    mint_codes,
+    pkce,
+    wait_for,
+    worker_pid,
+)
 
 
 def kleidi_form_handler(username, password):
@@ -118,9 +128,11 @@ def _bench_kleidi(settings: dict, count: int, concurrency: int) -> dict:
     username, password, client_id, secret = prepare_kleidi(settings)
     env = {**os.environ, **{f"KLEIDI_{k}": str(v) for k, v in settings.items()}}
     gunicorn = Path(sys.executable).parent / "gunicorn"
-    # As `kleidi serve` runs it: one worker process (one core), four threads.
+    # As `kleidi serve` runs it: one worker process, four threads, an access log line per
+    # request (its cost is part of the figure), timeout 30.
     with subprocess.Popen([str(gunicorn), "-w", "1", "--threads", "4", "-b", f"127.0.0.1:{port}",
-                           "--chdir", str(ROOT), "--log-level", "warning", "wsgi:app"],
+                           "--chdir", str(ROOT), "--log-level", "warning", "--access-logfile",
+                           "-", "--timeout", "30", "wsgi:app"],
                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as proc:
         try:
             base = f"http://127.0.0.1:{port}"
@@ -133,7 +145,7 @@ def _bench_kleidi(settings: dict, count: int, concurrency: int) -> dict:
                    kleidi_form_handler(username, password))
             codes = mint_codes(browser, base + "/oidc/authorize", client_id, count)
             return measure("kleidi", port, "/oidc/token", codes, client_id, secret,
-                           concurrency)
+                           concurrency, worker_pid(proc.pid))
         finally:
             proc.terminate()
             proc.wait(timeout=30)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import secrets
 import socket
 import subprocess
@@ -40,6 +41,22 @@ def wait_for(url: str, seconds: float = 30) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
+def worker_pid(master: int) -> int:
+    """The one gunicorn worker under ``master`` (the process that serves the requests)."""
+    for _ in range(100):
+        out = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout
+        if out.strip():
+            return int(out.split()[0])
+        time.sleep(0.1)
+    raise RuntimeError("no gunicorn worker")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid``, all its threads (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pkce() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
@@ -49,14 +66,20 @@ def pkce() -> tuple[str, str]:
 # -- Load --------------------------------------------------------------------------------
 
 
-def run_load(port, path, forms, auth, concurrency) -> dict:
+def run_load(port, path, forms, auth, concurrency, pid) -> dict:
     """POST every form with ``concurrency`` requests in flight (bench/load.mjs, in Node so
-    that the load generator costs less CPU than the servers it measures)."""
+    that the load generator costs less CPU than the servers it measures).
+
+    ``pid`` is the server process: its CPU time over the phase gives requests per CPU-second
+    of the server, i.e. per core it keeps busy, whatever else the machine's cores are doing
+    (the load generator and the databases run on the same cores)."""
     folder = node_env.workdir([ROOT / "bench" / "load.mjs", ROOT / "bench" / "node_op.mjs"])
     feed = "".join(json.dumps({"form": form}) + "\n" for form in forms)
+    cpu_before = cpu_seconds(pid)  # the server idles until the generator starts
     done = subprocess.run([node_env.node(), str(folder / "load.mjs"), str(port), path,
                            str(concurrency), auth], input=feed, capture_output=True, text=True,
                           timeout=600, check=True)
+    cpu = cpu_seconds(pid) - cpu_before
     result = json.loads(done.stdout)
     latencies = sorted(result["latencies_ms"])
     answers = [body if status == 200 else None for status, body in result["answers"]]
@@ -64,26 +87,30 @@ def run_load(port, path, forms, auth, concurrency) -> dict:
         "requests": len(forms), "errors": answers.count(None),
         "seconds": round(result["seconds"], 3),
         "per_second": round(len(forms) / result["seconds"], 1),
+        "server_cpu_seconds": round(cpu, 2),
+        "per_cpu_second": round(len(forms) / cpu, 1) if cpu else None,
+        "server_cpu_share": round(cpu / result["seconds"], 2),
         "p50_ms": round(latencies[len(latencies) // 2], 2),
         "p99_ms": round(latencies[max(0, int(len(latencies) * 0.99) - 1)], 2),
         "answers": answers,
     }
 
 
-def measure(name, port, token_path, codes, client_id, secret, concurrency) -> dict:
+def measure(name, port, token_path, codes, client_id, secret, concurrency, pid) -> dict:
     auth = "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
     exchanges = [{"grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK,
                   "code_verifier": verifier} for code, verifier in codes]
-    exchange = run_load(port, token_path, exchanges, auth, concurrency)
+    exchange = run_load(port, token_path, exchanges, auth, concurrency, pid)
     refreshes = [{"grant_type": "refresh_token", "refresh_token": answer["refresh_token"]}
                  for answer in exchange.pop("answers") if answer]
-    refresh = run_load(port, token_path, refreshes, auth, concurrency)
+    refresh = run_load(port, token_path, refreshes, auth, concurrency, pid)
     refresh.pop("answers")
     if exchange["errors"] or refresh["errors"]:  # a failed request is fast: never count one
         raise RuntimeError(f"{name}: {exchange['errors']} exchanges, {refresh['errors']} refreshes failed")
-    print(f"{name}: exchange {exchange['per_second']}/s p50 {exchange['p50_ms']} ms "
-          f"p99 {exchange['p99_ms']} ms; refresh {refresh['per_second']}/s "
-          f"p50 {refresh['p50_ms']} ms p99 {refresh['p99_ms']} ms", flush=True)
+    for phase, row in (("exchange", exchange), ("refresh", refresh)):
+        print(f"{name} {phase}: {row['per_cpu_second']}/CPU-s, {row['per_second']}/s wall "
+              f"(server {100 * row['server_cpu_share']:.0f}% of a core), "
+              f"p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms", flush=True)
     return {"code_exchange": exchange, "refresh": refresh}
 
 

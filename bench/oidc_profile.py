@@ -25,23 +25,20 @@ from urllib.parse import urlencode
 
 import requests
 from oidc_kleidi import bench_database, forget_store, kleidi_form_handler, kleidi_settings, prepare_kleidi
-from oidc_load import CALLBACK, ROOT, follow, free_port, mint_codes, pkce, run_load, wait_for
+from oidc_load import (
+    CALLBACK,
+    ROOT,
+    cpu_seconds,
+    follow,
+    free_port,
+    mint_codes,
+    pkce,
+    run_load,
+    wait_for,
+    worker_pid,
+)
 
 SPY_FLAGS = os.environ.get("SPY_FLAGS", "--nonblocking").split()
-
-
-def worker_pid(master: int) -> int:
-    for _ in range(100):
-        out = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout
-        if out.strip():
-            return int(out.split()[0])
-        time.sleep(0.1)
-    raise RuntimeError("no gunicorn worker")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def sampled(pid: int, out: Path, action):
@@ -123,11 +120,11 @@ def run(settings, args) -> None:
             forms = [{"grant_type": "authorization_code", "code": c, "redirect_uri": CALLBACK,
                       "code_verifier": v} for c, v in codes]
             ex = sampled(pid, args.outdir / "exchange.txt",
-                         lambda: run_load(port, "/oidc/token", forms, auth, 8))
+                         lambda: run_load(port, "/oidc/token", forms, auth, 8, pid))
             refreshes = [{"grant_type": "refresh_token", "refresh_token": a["refresh_token"]}
                          for a in ex.pop("answers") if a]
             rf = sampled(pid, args.outdir / "refresh.txt",
-                         lambda: run_load(port, "/oidc/token", refreshes, auth, 8))
+                         lambda: run_load(port, "/oidc/token", refreshes, auth, 8, pid))
             rf.pop("answers")
             print("exchange", ex, "\nrefresh", rf)
         finally:

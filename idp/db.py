@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -46,7 +47,37 @@ def make_engine(url: str) -> sa.Engine:
             cursor.close()
 
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # No pool_pre_ping (a round trip before every request's first statement): connections
+    # idle for a while are pinged instead, and none is kept past POOL_RECYCLE_SECONDS.
+    engine = sa.create_engine(url, pool_size=10, max_overflow=10,
+                              pool_recycle=POOL_RECYCLE_SECONDS)
+    _ping_when_idle(engine)
+    return engine
+
+
+#: A pooled connection unused for this long is pinged before use: connections die while idle
+#: (server or firewall idle timeouts, a database restart overnight), not between two requests.
+IDLE_PING_SECONDS = 10
+#: Older connections are replaced at checkout, before a server-side lifetime limit ends them.
+POOL_RECYCLE_SECONDS = 1800
+
+
+def _ping_when_idle(engine: sa.Engine) -> None:
+    @sa.event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_connection, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection, record, _proxy):
+        if time.monotonic() - record.info.get("idle_since", time.monotonic()) < IDLE_PING_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            if engine.dialect.is_disconnect(error, dbapi_connection, None):
+                # The pool discards this connection and checks out another (or a new one).
+                raise sa.exc.DisconnectionError() from error
+            raise
 
 
 def init_app(app: Flask) -> None:

@@ -31,6 +31,10 @@ class Store(Protocol):
     def consume(self, key: str) -> dict | None:
         """Get and delete ``key`` atomically: of concurrent callers, exactly one gets it."""
 
+    def swap(self, key: str, value: dict, ttl: int) -> dict | None:
+        """Replace ``key``'s value (for ``ttl`` seconds) only if present, returning the old
+        one: of concurrent callers, exactly one gets the value that was there first."""
+
     def delete(self, key: str) -> None:
         """Remove ``key`` if present."""
 
@@ -82,6 +86,13 @@ class MemoryStore:
             self._data.pop(self.prefix + key, None)
         return None if item is None else json.loads(item[1])
 
+    def swap(self, key, value, ttl):
+        with self._lock:
+            item = self._live(key)
+            if item is not None:
+                self._data[self.prefix + key] = (self._now() + ttl, json.dumps(value))
+        return None if item is None else json.loads(item[1])
+
     def delete(self, key):
         with self._lock:
             self._data.pop(self.prefix + key, None)
@@ -125,6 +136,10 @@ class RedisStore:
 
     def consume(self, key):
         raw = self.redis.getdel(self.prefix + key)
+        return None if raw is None else json.loads(raw)
+
+    def swap(self, key, value, ttl):
+        raw = self.redis.set(self.prefix + key, json.dumps(value), ex=ttl, xx=True, get=True)
         return None if raw is None else json.loads(raw)
 
     def delete(self, key):

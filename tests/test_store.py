@@ -32,6 +32,28 @@ def test_consume_is_atomic_under_concurrency(app):
     assert winners == [1]
 
 
+def test_swap_replaces_only_a_present_value_and_hands_back_the_old_one(app):
+    with app.app_context():
+        assert store().swap("absent", {"v": 2}, 60) is None
+        assert store().get("absent") is None
+        store().put("k", {"v": 1}, 60)
+    olds, barrier = [], threading.Barrier(8)
+
+    def swap():
+        with app.app_context():
+            barrier.wait()
+            olds.append(store().swap("k", {"v": 2}, 60))
+
+    threads = [threading.Thread(target=swap) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(olds, key=str) == [{"v": 1}] + [{"v": 2}] * 7
+    with app.app_context():
+        assert store().get("k") == {"v": 2} and 0 < store().ttl("k") <= 60
+
+
 def test_add_only_when_absent(ctx):
     assert store().add("jti", {}, 60) is True
     assert store().add("jti", {}, 60) is False

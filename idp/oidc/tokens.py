@@ -12,6 +12,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app
@@ -78,6 +79,8 @@ class AuthorizationCode:
     code_challenge: str | None = None
     code_challenge_method: str | None = None
     exp: int = 0
+    #: The id of the grant an exchange of this code starts (chosen when the code is taken).
+    grant_id: str = ""
 
     def get_redirect_uri(self):
         return self.redirect_uri
@@ -105,17 +108,23 @@ def save_code(code: str, **record) -> None:
 
 
 def take_code(code: str, client_id: str) -> AuthorizationCode | None:
-    """The code, removed so it can never work twice; a replay revokes what it issued."""
-    code_hash = digest(code)
-    record = store().consume("oidc:code:" + code_hash)
+    """The code, replaced by a marker so it can never work twice; a replay revokes what it
+    issued.
+
+    One atomic store operation: the code's record becomes the id of the grant its exchange
+    will start, remembered for as long as a replay is worth noticing.
+    """
+    grant_id = secrets.token_urlsafe(32)
+    record = store().swap("oidc:code:" + digest(code), {"used_by_grant": grant_id},
+                          current_app.config["OIDC_CODE_REPLAY_MEMORY_SECONDS"])
     if record is None:
-        used = store().get("oidc:code-used:" + code_hash)
-        if used:
-            revoke_grant(used["grant"], reason="code_replay")
+        return None
+    if "used_by_grant" in record:
+        revoke_grant(record["used_by_grant"], reason="code_replay")
         return None
     if record["client_id"] != client_id or record["exp"] <= clock.timestamp():
         return None
-    return AuthorizationCode(**record)
+    return AuthorizationCode(**record, grant_id=grant_id)
 
 
 def account_for_exchange(account_id: int):
@@ -123,28 +132,30 @@ def account_for_exchange(account_id: int):
     return execute(ACCOUNT_FOR_EXCHANGE, {"id": account_id}).first()
 
 
-def start_grant(code: AuthorizationCode, account_id: int) -> OidcGrant:
-    """The grant (refresh-token family) born of a code exchange (the caller commits).
+class NewGrant(NamedTuple):
+    """A grant just started: what the token endpoint reads of it."""
 
-    The returned object is not attached to the session: read it, do not change it.
-    """
+    id: str
+    client_id: str
+    account_id: int
+
+
+def start_grant(code: AuthorizationCode, account_id: int) -> NewGrant:
+    """The grant (refresh-token family) born of a code exchange (the caller commits)."""
     now = clock.now()
-    grant = OidcGrant(
-        id=secrets.token_urlsafe(32), client_id=code.client_id, account_id=account_id,
-        scope=code.scope, account_epoch=code.account_epoch, sid=code.sid,
-        auth_time=code.auth_time, acr=code.acr, amr=code.amr, created_at=now,
-        expires_at=now + timedelta(seconds=current_app.config["OIDC_REFRESH_ABSOLUTE_SECONDS"]),
-    )
-    # A plain INSERT (no unit of work): this runs on every code exchange.
+    # A plain INSERT (no ORM object, no unit of work): this runs on every code exchange.
     execute(INSERT_GRANT, {
-        column.key: getattr(grant, column.key) for column in OidcGrant.__table__.columns})
-    # Remember the code's fate for as long as a replay is worth noticing.
-    store().put("oidc:code-used:" + code.code_hash, {"grant": grant.id},
-                current_app.config["OIDC_CODE_REPLAY_MEMORY_SECONDS"])
-    return grant
+        "id": code.grant_id, "client_id": code.client_id, "account_id": account_id,
+        "scope": code.scope, "account_epoch": code.account_epoch, "sid": code.sid,
+        "auth_time": code.auth_time, "acr": code.acr, "amr": code.amr, "created_at": now,
+        "expires_at": now + timedelta(
+            seconds=current_app.config["OIDC_REFRESH_ABSOLUTE_SECONDS"]),
+        "revoked_at": None,
+    })
+    return NewGrant(code.grant_id, code.client_id, account_id)
 
 
-def add_refresh_token(grant: OidcGrant, token: str) -> None:
+def add_refresh_token(grant, token: str) -> None:
     execute(INSERT_REFRESH_TOKEN, {
         "token_hash": digest(token), "grant_id": grant.id, "created_at": clock.now()})
 
@@ -224,7 +235,7 @@ def consent_withdrawn(account: Account, relying_party: str) -> None:
     ).values(revoked_at=clock.now()))
 
 
-def save_access_token(token: str, grant: OidcGrant, scope: str) -> None:
+def save_access_token(token: str, grant, scope: str) -> None:
     ttl = current_app.config["OIDC_ACCESS_TOKEN_TTL_SECONDS"]
     now = clock.timestamp()
     store().put("oidc:at:" + digest(token), {
