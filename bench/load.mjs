@@ -1,11 +1,13 @@
 // The load generator of bench/oidc_tokens.py: POSTs form bodies read from stdin (one JSON
 // object per line: {"form": {...}}) to 127.0.0.1:<port><path> with <concurrency> requests
-// in flight, a fresh connection each (the same for every server), and prints one JSON line:
+// in flight over keep-alive connections (as an RP's HTTP client pools them; the same for every
+// server), and prints one JSON line:
 // {"seconds", "latencies_ms": [...], "answers": [status, body-json-or-null]...}.
 import http from 'node:http'
 import readline from 'node:readline'
 
 const [port, path, concurrency, authorization] = process.argv.slice(2)
+const agent = new http.Agent({ keepAlive: true, maxSockets: Number(concurrency) })
 const forms = []
 for await (const line of readline.createInterface({ input: process.stdin })) {
   if (line.trim()) forms.push(new URLSearchParams(JSON.parse(line).form).toString())
@@ -15,7 +17,7 @@ function post (body) {
   return new Promise((resolve) => {
     const started = process.hrtime.bigint()
     const req = http.request({
-      host: '127.0.0.1', port: Number(port), path, method: 'POST', agent: false,
+      host: '127.0.0.1', port: Number(port), path, method: 'POST', agent,
       headers: {
         'content-type': 'application/x-www-form-urlencoded',
         'content-length': Buffer.byteLength(body),

@@ -128,9 +128,11 @@ def _bench_kleidi(settings: dict, count: int, concurrency: int) -> dict:
     username, password, client_id, secret = prepare_kleidi(settings)
     env = {**os.environ, **{f"KLEIDI_{k}": str(v) for k, v in settings.items()}}
     gunicorn = Path(sys.executable).parent / "gunicorn"
-    # As `kleidi serve` runs it: one worker process, four threads, an access log line per
-    # request (its cost is part of the figure), timeout 30.
-    with subprocess.Popen([str(gunicorn), "-w", "1", "--threads", "4", "-b", f"127.0.0.1:{port}",
+    # One worker of the README's production command: gunicorn's sync worker, an access log
+    # line per request (its cost is part of the figure). THREADS=4 measures `kleidi serve`'s
+    # threaded worker instead.
+    with subprocess.Popen([str(gunicorn), "-w", "1", "--threads", os.environ.get("THREADS", "1"),
+                           "-b", f"127.0.0.1:{port}",
                            "--chdir", str(ROOT), "--log-level", "warning", "--access-logfile",
                            "-", "--timeout", "30", "wsgi:app"],
                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as proc:

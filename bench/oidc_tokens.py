@@ -1,7 +1,8 @@
 """Token endpoint throughput: code->token exchanges and refreshes per second, per worker core.
 
-Kleidi runs under gunicorn as ``kleidi serve`` runs it (one worker process with four threads,
-an access log) on 127.0.0.1;
+Kleidi runs as one worker of the README's production command (gunicorn's sync worker, an
+access log line per request; THREADS=4 measures a worker with four threads instead) on
+127.0.0.1;
 node-oidc-provider (from the npm registry, installed into a temporary folder) runs as one
 Node.js process with the same client set-up: confidential client,
 client_secret_basic, S256 PKCE, RS256 ID tokens, rotating refresh tokens.
@@ -154,9 +155,9 @@ def main() -> None:
         "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "kleidi_backend": "PostgreSQL + Redis" if backend == "postgresql"
         else "SQLite + in-process store",
-        "worker": "gunicorn 1 worker process x 4 threads with its access log (as kleidi "
-                  "serve) vs node 1 process (each may use "
-                  "more than one core: the per-core rate divides by its CPU time)",
+        "worker": f"gunicorn 1 worker process x {os.environ.get('THREADS', '1')} thread(s) "
+                  "with its access log vs node 1 process (each may use more than one core: the "
+                  "per-core rate divides by its CPU time)",
         "versions": versions(),
         "median": {server: {phase: median_of(rounds, server, phase) for phase in PHASES}
                    for server in SERVERS},
