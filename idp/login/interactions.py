@@ -37,17 +37,13 @@ define("LOGIN-006", 403, _l("Your password must be changed"),
        _l("Your password has to be replaced before you can continue. Set a new one with the "
           "forgotten-password link on the login page."))
 
-Check = Callable[[Account, dict], Response | None]
+#: A check gets the signed-in account: the request's SignedIn row, or the ORM Account.
+Check = Callable[["sessions.SignedIn | Account", dict], Response | None]
 
 
-def begin(protocol: str, payload: dict, resume_endpoint: str, *, force_login: bool = False,
-          max_age: int | None = None, relying_party: str | None = None,
-          rp_name: str | None = None, release: dict[str, list[str]] | None = None,
-          requested_acr: str | None = None) -> str:
-    """Store a new interaction and return its id."""
-    record = new(protocol, payload, resume_endpoint, force_login=force_login, max_age=max_age,
-                 relying_party=relying_party, rp_name=rp_name, release=release,
-                 requested_acr=requested_acr)
+def begin(protocol: str, payload: dict, resume_endpoint: str, **options) -> str:
+    """Store a new interaction (see :func:`new` for ``options``) and return its id."""
+    record = new(protocol, payload, resume_endpoint, **options)
     save(record)
     return record["id"]
 

@@ -9,9 +9,8 @@ from pathlib import Path
 import xmlsec
 from flask import current_app
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
-from saml2.assertion import Policy
 from saml2.config import IdPConfig
-from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT
+from saml2.saml import NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT
 from saml2.server import Server
 
 from idp.saml import crypto, providers, response, vocabulary
@@ -43,18 +42,6 @@ class IdentityProvider(Server):
 
     def support_AuthnQuery(self):
         return False
-
-
-class ReleasedAsIs(Policy):
-    """Attribute release is decided by idp.saml.release before pysaml2 sees the values.
-
-    pysaml2's own filters (requested attributes, entity categories) would silently drop
-    values the person was shown on the consent screen; this policy keeps lifetimes and the
-    name format and releases exactly what it is given.
-    """
-
-    def restrict(self, ava, sp_entity_id, metadata=None):
-        return dict(ava)
 
 
 def entity_id() -> str:
@@ -105,13 +92,6 @@ def _signer() -> response.Signer:
     body = b"".join(line for line in pem.splitlines() if line and not line.startswith(b"-----"))
     key = xmlsec.Key.from_file(key_path("signing", "key"), xmlsec.KeyFormat.PEM)
     return response.Signer(key=key, certificate=body.decode("ascii"))
-
-
-def release_policy(idp: IdentityProvider) -> ReleasedAsIs:
-    lifetime = current_app.config["SAML_ASSERTION_LIFETIME_SECONDS"]
-    return ReleasedAsIs(restrictions={"default": {
-        "lifetime": {"seconds": lifetime}, "name_form": NAME_FORMAT_URI,
-    }}, mds=idp.metadata)
 
 
 def _config(snap: providers.Snapshot) -> IdPConfig:

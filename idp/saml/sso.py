@@ -12,9 +12,9 @@ from flask import request
 from flask_babel import get_locale
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 
+from idp import sessions
 from idp.errors import KleidiError
 from idp.login import interactions
-from idp.models import Account
 from idp.saml import answer, hardening, intake, providers, release
 from idp.saml.blueprint import bp
 
@@ -78,7 +78,7 @@ def _start(provider: providers.Provider, payload: dict):
     return _answer(account, interaction, stored=False)
 
 
-def _answer(account: Account, interaction: dict, stored: bool):
+def _answer(account: sessions.SignedIn, interaction: dict, stored: bool):
     payload = interaction["payload"]
     provider = providers.find(payload["sp"])
     if provider is None:

@@ -1,8 +1,9 @@
 """The internal attribute vocabulary as SAML attributes, and REFEDS entity-category defaults.
 
 Internal names are those of ``idp.attributes``; each maps once to a SAML attribute with the URI
-name format and its usual FriendlyName. pysaml2 builds the <saml:Attribute> elements through
-the converter made here, so nothing outside this table reaches an assertion.
+name format and its usual FriendlyName. idp.saml.response writes the <saml:Attribute> elements
+from this table (pysaml2 gets the same mapping through the converter made here), so nothing
+outside it reaches an assertion.
 """
 
 from __future__ import annotations
@@ -91,9 +92,3 @@ def choose_identifiers(names: set[str], subject_id_req: str | None) -> set[str]:
               "any": {"pairwise_id"} if "pairwise_id" in allowed else {"subject_id"},
               "none": set()}.get(subject_id_req, set())
     return others | (wanted & allowed)
-
-
-def saml_values(values: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Internal name -> values, to pysaml2's ava keyed by FriendlyName."""
-    return {SAML_ATTRIBUTES[name][0]: list(v) for name, v in values.items()
-            if name in SAML_ATTRIBUTES and v}
