@@ -9,6 +9,7 @@ from oidc_support import (
     REDIRECT,
     auth_params,
     code_flow,
+    id_token_claims,
     pkce,
     query,
     register,
@@ -18,6 +19,9 @@ from oidc_support import (
 
 from idp import accounts, consent, db
 from idp.models import AuditEvent
+from idp.oidc import tokens
+from idp.oidc.models import OidcGrant, OidcRefreshToken
+from idp.store import store
 
 
 def _code(client, login, username, password, client_id, challenge=None, **extra):
@@ -278,6 +282,37 @@ def test_code_issued_before_a_password_change_is_refused(app, client, login, per
         accounts.set_password(accounts.find_by_username(person[0]), "a new long passphrase 42")
         db.session().commit()
     assert _exchange(client, code, *rp).get_json()["error"] == "invalid_grant"
+
+
+def test_code_of_a_disabled_account_is_refused_and_starts_nothing(app, client, login, person,
+                                                                  rp):
+    code = _code(client, login, *person, rp[0])
+    with app.app_context():
+        accounts.find_by_username(person[0]).status = "disabled"
+        db.session().commit()
+    response = _exchange(client, code, *rp)
+    assert response.status_code == 400 and response.get_json()["error"] == "invalid_grant"
+    with app.app_context():
+        assert db.session().scalar(sa.select(sa.func.count()).select_from(OidcGrant)) == 0
+        assert db.session().scalar(sa.select(sa.func.count()).select_from(OidcRefreshToken)) == 0
+
+
+def test_code_stored_without_its_sub_still_exchanges_for_the_same_sub(app, client, login,
+                                                                      person, rp):
+    """A code issued by a release that did not store the pairwise sub with it (codes live a
+    minute; an upgrade in between must not break the login in flight)."""
+    first, _, _ = code_flow(client, login, app, username=person[0], password=person[1],
+                            client_id=rp[0], secret=rp[1])
+    code = _code(client, login, *person, rp[0])
+    with app.app_context():
+        key = "oidc:code:" + tokens.digest(code)
+        record = store().get(key)
+        del record["sub"]
+        store().put(key, record, 60)
+    second = _exchange(client, code, *rp)
+    assert second.status_code == 200
+    assert (id_token_claims(client, second.get_json()["id_token"])["sub"]
+            == id_token_claims(client, first["id_token"])["sub"])
 
 
 @pytest.mark.settings(LOG_LEVEL="DEBUG")

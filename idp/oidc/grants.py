@@ -12,7 +12,7 @@ from flask import current_app, session
 from joserfc.jwk import KeySet
 from sqlalchemy.orm import joinedload
 
-from idp import clock, db, identifiers, navigation
+from idp import attributes, clock, db, identifiers, navigation
 from idp.models import Account
 from idp.oidc import claims, tokens
 from idp.store import store
@@ -57,6 +57,8 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             scope=request.scope, account_id=request.user.id, auth_time=session.get("auth_time"),
             nonce=data.get("nonce"), acr=session_acr(), amr=session.get("amr") or [],
             sid=oidc.get("sid"), account_epoch=request.user.session_epoch,
+            sub=identifiers.pairwise_unique(attributes.profile(request.user).academic_id,
+                                            request.client.sector),
             code_challenge=data.get("code_challenge"),
             code_challenge_method=data.get("code_challenge_method"),
         )
@@ -68,11 +70,17 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         """Nothing to do: ``take_code`` already removed it, atomically."""
 
     def authenticate_user(self, authorization_code):
+        """The code's person, by the ``sub`` chosen when it was issued.
+
+        Whether the account may still be used (active, password unchanged since) is checked
+        by the same statement that starts the grant (``tokens.start_grant``), not here.
+        """
+        if authorization_code.sub:
+            return claims.TokenSubject(authorization_code.account_id, authorization_code.sub)
+        # A code issued before codes carried their sub (they live OIDC_CODE_TTL_SECONDS).
         found = tokens.account_for_exchange(authorization_code.account_id)
-        if found is None or found.status != "active":
+        if found is None:
             return None
-        if found.session_epoch != authorization_code.account_epoch:
-            return None  # the password changed since the code was issued
         sub = identifiers.pairwise_unique(found.academic_id, self.request.client.sector)
         return claims.TokenSubject(authorization_code.account_id, sub)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.oauth2.rfc6749 import InvalidGrantError
 from flask import Flask, current_app
 
 from idp import db
@@ -36,6 +37,8 @@ class KleidiAuthorizationServer(AuthorizationServer):
         """Persist what the token endpoint is about to return, then commit."""
         if request.authorization_code is not None:
             grant = tokens.start_grant(request.authorization_code, request.user.id)
+            if grant is None:
+                raise InvalidGrantError("There is no 'user' for this code.")
         else:
             grant = request.refresh_token.grant
         if token.get("refresh_token"):

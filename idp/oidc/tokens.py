@@ -23,7 +23,6 @@ from idp.oidc.models import OidcGrant, OidcRefreshToken
 from idp.store import store
 
 # Built once: constant statements are compiled once and then found in SQLAlchemy's cache.
-INSERT_GRANT = sa.insert(OidcGrant.__table__)
 INSERT_REFRESH_TOKEN = sa.insert(OidcRefreshToken.__table__)
 # A refresh token's grant with the account's state, as plain columns: one round trip, no ORM
 # objects (every refresh runs it).
@@ -34,11 +33,22 @@ FIND_REFRESH_TOKEN = sa.select(
 ).join(OidcGrant, OidcGrant.id == OidcRefreshToken.grant_id).join(
     Account, Account.id == OidcGrant.account_id).join(Person, Person.id == Account.person_id).where(
     OidcRefreshToken.token_hash == sa.bindparam("hash"))
-# What a code exchange needs of the account, as plain columns (no ORM objects to build).
+# A code's account, for a code issued without its sub (see grants.AuthorizationCodeGrant).
 ACCOUNT_FOR_EXCHANGE = sa.select(Account.status, Account.session_epoch, Person.academic_id).join(
     Person, Person.id == Account.person_id).where(Account.id == sa.bindparam("id"))
 _REFRESH = OidcRefreshToken.__table__
 _GRANT = OidcGrant.__table__
+_GRANT_VALUES = ("id", "client_id", "account_id", "scope", "account_epoch", "sid", "auth_time",
+                 "acr", "amr", "created_at", "expires_at")
+# The grant a code exchange starts, inserted only if the code's account is still active and
+# its password unchanged since the code was issued (same session epoch): the check and the
+# write are one statement.
+START_GRANT = sa.insert(_GRANT).from_select(_GRANT_VALUES, sa.select(*(
+    sa.bindparam(name, type_=_GRANT.c[name].type) for name in _GRANT_VALUES
+)).where(sa.exists().where(
+    Account.id == sa.bindparam("account_id"), Account.status == "active",
+    Account.session_epoch == sa.bindparam("account_epoch")))).execution_options(
+    preserve_rowcount=True)  # SQLAlchemy keeps an INSERT's rowcount only when asked
 REVOKE_GRANT = sa.update(_GRANT).where(
     _GRANT.c.id == sa.bindparam("grant_id"), _GRANT.c.revoked_at.is_(None)
 ).values(revoked_at=sa.bindparam("now"))
@@ -79,6 +89,8 @@ class AuthorizationCode:
     code_challenge: str | None = None
     code_challenge_method: str | None = None
     exp: int = 0
+    #: The pairwise ``sub`` for the client's sector, chosen when the code was issued.
+    sub: str = ""
     #: The id of the grant an exchange of this code starts (chosen when the code is taken).
     grant_id: str = ""
 
@@ -140,19 +152,18 @@ class NewGrant(NamedTuple):
     account_id: int
 
 
-def start_grant(code: AuthorizationCode, account_id: int) -> NewGrant:
-    """The grant (refresh-token family) born of a code exchange (the caller commits)."""
+def start_grant(code: AuthorizationCode, account_id: int) -> NewGrant | None:
+    """The grant (refresh-token family) born of a code exchange (the caller commits); None if
+    the account was disabled or its password changed since the code was issued."""
     now = clock.now()
-    # A plain INSERT (no ORM object, no unit of work): this runs on every code exchange.
-    execute(INSERT_GRANT, {
+    started = execute(START_GRANT, {
         "id": code.grant_id, "client_id": code.client_id, "account_id": account_id,
         "scope": code.scope, "account_epoch": code.account_epoch, "sid": code.sid,
         "auth_time": code.auth_time, "acr": code.acr, "amr": code.amr, "created_at": now,
         "expires_at": now + timedelta(
             seconds=current_app.config["OIDC_REFRESH_ABSOLUTE_SECONDS"]),
-        "revoked_at": None,
     })
-    return NewGrant(code.grant_id, code.client_id, account_id)
+    return NewGrant(code.grant_id, code.client_id, account_id) if started.rowcount == 1 else None
 
 
 def add_refresh_token(grant, token: str) -> None:
