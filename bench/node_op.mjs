@@ -1,10 +1,13 @@
 // node-oidc-provider configured like Kleidi for the token benchmark: code flow with S256 PKCE,
 // client_secret_basic, RS256 ID tokens, rotating refresh tokens; logins finish automatically.
-// Usage: node node_op.mjs <port> <client_id> <client_secret> <redirect_uri>
+// Usage: node node_op.mjs <port> <client_id> <client_secret> <redirect_uri> [<redis_url> <prefix>]
+// Without a Redis URL everything stays in this process's memory; with one, in Redis under keys
+// starting with <prefix> (the caller deletes them afterwards), as several instances would share it.
 import Provider from 'oidc-provider'
+import Redis from 'ioredis'
 import * as jose from 'jose'
 
-const [port, clientId, clientSecret, redirectUri] = process.argv.slice(2)
+const [port, clientId, clientSecret, redirectUri, redisUrl, prefix = ''] = process.argv.slice(2)
 const { privateKey } = await jose.generateKeyPair('RS256', { extractable: true })
 const signing = { ...(await jose.exportJWK(privateKey)), alg: 'RS256', use: 'sig', kid: 'bench' }
 
@@ -36,8 +39,84 @@ class MapAdapter {
 const grants = new Map()
 const uids = new Map()
 
+// node-oidc-provider's adapter interface over Redis. Every model instance is one JSON value
+// under <prefix><model>:<id> with the lifetime node-oidc-provider gives (expiresIn, seconds);
+// those that get consumed are hashes ({payload, consumed}) so that consuming one is a single
+// field write. A set per grant lists the keys of its codes and tokens (revokeByGrantId), and
+// a session's uid points at its id (findByUid), each living as long as what it points at.
+const redis = redisUrl ? new Redis(redisUrl) : null
+const consumable = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode',
+  'BackchannelAuthenticationRequest', 'PushedAuthorizationRequest', 'PreAuthorizedCode'])
+const grantable = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode',
+  'BackchannelAuthenticationRequest', 'PreAuthorizedCode'])
+redis?.defineCommand('consumeIfPresent', {
+  numberOfKeys: 1,
+  // Only a value still there is marked: HSET alone would leave a bare hash without a lifetime.
+  lua: "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HSET', KEYS[1], 'consumed', ARGV[1]) end return 0"
+})
+
+class RedisAdapter {
+  constructor (name) { this.name = name }
+  key (id) { return `${prefix}${this.name}:${id}` }
+
+  async upsert (id, payload, expiresIn) {
+    const key = this.key(id)
+    const json = JSON.stringify(payload)
+    const ttl = expiresIn ? ['EX', expiresIn] : []
+    const multi = redis.multi()
+    if (consumable.has(this.name)) {
+      multi.del(key).hset(key, 'payload', json)
+      if (expiresIn) multi.expire(key, expiresIn)
+    } else {
+      multi.set(key, json, ...ttl)
+    }
+    if (grantable.has(this.name) && payload.grantId) {
+      const grantKey = `${prefix}grant:${payload.grantId}`
+      multi.sadd(grantKey, key)
+      // The set outlives its longest-lived member: a first lifetime, then only longer ones.
+      if (expiresIn) multi.expire(grantKey, expiresIn, 'NX').expire(grantKey, expiresIn, 'GT')
+      else multi.persist(grantKey)
+    }
+    if (this.name === 'Session') multi.set(`${prefix}sessionUid:${payload.uid}`, id, ...ttl)
+    if (payload.userCode) multi.set(`${prefix}userCode:${payload.userCode}`, id, ...ttl)
+    for (const [error] of await multi.exec()) if (error) throw error
+  }
+
+  async find (id) {
+    if (!consumable.has(this.name)) {
+      const json = await redis.get(this.key(id))
+      return json ? JSON.parse(json) : undefined
+    }
+    const [json, consumed] = await redis.hmget(this.key(id), 'payload', 'consumed')
+    if (!json) return undefined
+    return consumed ? { ...JSON.parse(json), consumed: Number(consumed) } : JSON.parse(json)
+  }
+
+  async findByUid (uid) {
+    const id = await redis.get(`${prefix}sessionUid:${uid}`)
+    return id ? this.find(id) : undefined
+  }
+
+  async findByUserCode (userCode) {
+    const id = await redis.get(`${prefix}userCode:${userCode}`)
+    return id ? this.find(id) : undefined
+  }
+
+  async consume (id) {
+    await redis.consumeIfPresent(this.key(id), Math.floor(Date.now() / 1000))
+  }
+
+  async destroy (id) { await redis.del(this.key(id)) }
+
+  async revokeByGrantId (grantId) {
+    const grantKey = `${prefix}grant:${grantId}`
+    const keys = await redis.smembers(grantKey)
+    await redis.del(...keys, grantKey)
+  }
+}
+
 const provider = new Provider(`http://127.0.0.1:${port}`, {
-  adapter: MapAdapter,
+  adapter: redis ? RedisAdapter : MapAdapter,
   clients: [{
     client_id: clientId,
     client_secret: clientSecret,
@@ -74,4 +153,5 @@ provider.use(async (ctx, next) => {
     { mergeWithLastSubmission: false })
 })
 
+await redis?.ping()  // fail here, not on the first request, if Redis is not there
 provider.listen(Number(port), '127.0.0.1', () => process.stdout.write('ready\n'))

@@ -16,6 +16,7 @@ from oidc_load import (
     CALLBACK,
     ROOT,
     follow,
+    forget_keys,
     free_port,
     measure,
     mint_codes,
@@ -66,11 +67,7 @@ def bench_database(tmp: Path):
 def forget_store(settings: dict) -> None:
     """Delete the benchmark's own keys from a shared Redis (its unique prefix only)."""
     if settings["REDIS_URL"]:
-        import redis
-
-        client = redis.Redis.from_url(settings["REDIS_URL"])
-        for key in client.scan_iter(match=settings["STORE_PREFIX"] + "*", count=500):
-            client.delete(key)
+        forget_keys(settings["REDIS_URL"], settings["STORE_PREFIX"])
 
 
 def kleidi_settings(tmp: Path, port: int, database_url: str) -> dict:

@@ -1,4 +1,5 @@
-"""The client side of bench/oidc_tokens.py: obtaining codes, timing token requests."""
+"""The client side of bench/oidc_tokens.py: obtaining codes, timing token requests; and clearing
+a run's keys from a shared Redis."""
 
 from __future__ import annotations
 
@@ -55,6 +56,16 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time of process ``pid``, all its threads (/proc/<pid>/stat)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def forget_keys(redis_url: str, prefix: str) -> None:
+    """Delete the keys starting with ``prefix`` (a run's own) from a shared Redis."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter(match=prefix + "*", count=500):
+        client.delete(key)
+    client.close()
 
 
 def pkce() -> tuple[str, str]:
