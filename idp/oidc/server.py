@@ -34,17 +34,18 @@ class KleidiAuthorizationServer(AuthorizationServer):
         return client
 
     def save_token(self, token, request):
-        """Persist what the token endpoint is about to return, then commit."""
+        """Persist what the token endpoint is about to return (committed)."""
         if request.authorization_code is not None:
-            grant = tokens.start_grant(request.authorization_code, request.user.id)
+            grant = tokens.start_grant(request.authorization_code, request.user.id,
+                                       token.get("refresh_token"))
             if grant is None:
                 raise InvalidGrantError("There is no 'user' for this code.")
         else:
             grant = request.refresh_token.grant
-        if token.get("refresh_token"):
-            tokens.add_refresh_token(grant, token["refresh_token"])
+            if token.get("refresh_token"):
+                tokens.add_refresh_token(grant, token["refresh_token"])
+            db.session().commit()
         tokens.save_access_token(token["access_token"], grant, token["scope"])
-        db.session().commit()
 
 
 def generate_token(grant_type, client, user=None, scope=None, expires_in=None,

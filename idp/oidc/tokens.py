@@ -49,6 +49,14 @@ START_GRANT = sa.insert(_GRANT).from_select(_GRANT_VALUES, sa.select(*(
     Account.id == sa.bindparam("account_id"), Account.status == "active",
     Account.session_epoch == sa.bindparam("account_epoch")))).execution_options(
     preserve_rowcount=True)  # SQLAlchemy keeps an INSERT's rowcount only when asked
+# PostgreSQL: the grant and its first refresh token in one statement (a data-modifying WITH,
+# which SQLite lacks), committed by itself: one round trip for the exchange's whole write.
+_STARTED = START_GRANT.returning(_GRANT.c.id).cte("started")
+START_GRANT_WITH_REFRESH_TOKEN = sa.insert(_REFRESH).from_select(
+    ["token_hash", "grant_id", "created_at"], sa.select(
+        sa.bindparam("token_hash", type_=_REFRESH.c.token_hash.type), _STARTED.c.id,
+        sa.bindparam("created_at", type_=_REFRESH.c.created_at.type)),
+).add_cte(_STARTED).execution_options(preserve_rowcount=True)
 REVOKE_GRANT = sa.update(_GRANT).where(
     _GRANT.c.id == sa.bindparam("grant_id"), _GRANT.c.revoked_at.is_(None)
 ).values(revoked_at=sa.bindparam("now"))
@@ -152,18 +160,30 @@ class NewGrant(NamedTuple):
     account_id: int
 
 
-def start_grant(code: AuthorizationCode, account_id: int) -> NewGrant | None:
-    """The grant (refresh-token family) born of a code exchange (the caller commits); None if
-    the account was disabled or its password changed since the code was issued."""
+def start_grant(code: AuthorizationCode, account_id: int, refresh_token: str | None
+                ) -> NewGrant | None:
+    """Start the grant (refresh-token family) of a code exchange, with its first refresh
+    token, committed; None (and nothing written) if the account was disabled or its password
+    changed since the code was issued."""
     now = clock.now()
-    started = execute(START_GRANT, {
+    params = {
         "id": code.grant_id, "client_id": code.client_id, "account_id": account_id,
         "scope": code.scope, "account_epoch": code.account_epoch, "sid": code.sid,
         "auth_time": code.auth_time, "acr": code.acr, "amr": code.amr, "created_at": now,
         "expires_at": now + timedelta(
             seconds=current_app.config["OIDC_REFRESH_ABSOLUTE_SECONDS"]),
-    })
-    return NewGrant(code.grant_id, code.client_id, account_id) if started.rowcount == 1 else None
+    }
+    if refresh_token and db.engine().dialect.name == "postgresql":
+        params["token_hash"] = digest(refresh_token)
+        started = db.write_alone(START_GRANT_WITH_REFRESH_TOKEN, params).rowcount == 1
+    else:
+        started = execute(START_GRANT, params).rowcount == 1
+        if started and refresh_token:
+            execute(INSERT_REFRESH_TOKEN, {
+                "token_hash": digest(refresh_token), "grant_id": code.grant_id,
+                "created_at": now})
+        db.session().commit()
+    return NewGrant(code.grant_id, code.client_id, account_id) if started else None
 
 
 def add_refresh_token(grant, token: str) -> None:
