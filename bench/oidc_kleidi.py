@@ -107,7 +107,7 @@ def prepare_kleidi(settings: dict) -> tuple[str, str, str, str]:
         row, secret = clients.add_client(redirect_uris=[CALLBACK], name="bench")
         db.session().commit()
         client_id = row.client_id
-        db.engine().dispose()
+        db.dispose()
     return "bench", password, client_id, secret
 
 

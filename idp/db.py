@@ -34,10 +34,11 @@ def database_url(config: dict) -> str:
     return f"sqlite:///{instance / 'kleidi.sqlite3'}"
 
 
-def make_engine(url: str) -> sa.Engine:
+def make_engine(url: str, **options) -> sa.Engine:
     """An engine; SQLite gets foreign keys on and a busy timeout for concurrent writers."""
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                                  **options)
 
         @sa.event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
@@ -54,7 +55,7 @@ def make_engine(url: str) -> sa.Engine:
     # No pool_pre_ping (a round trip before every request's first statement): connections
     # idle for a while are pinged instead, and none is kept past POOL_RECYCLE_SECONDS.
     engine = sa.create_engine(url, pool_size=10, max_overflow=10,
-                              pool_recycle=POOL_RECYCLE_SECONDS)
+                              pool_recycle=POOL_RECYCLE_SECONDS, **options)
     _ping_when_idle(engine)
     return engine
 
@@ -88,13 +89,21 @@ def init_app(app: Flask) -> None:
     """Create the app's engine and close the session at the end of every app context."""
     engine = make_engine(database_url(app.config))
     app.extensions["kleidi.db"] = sessionmaker(engine, expire_on_commit=False)
-    # The same pool, each statement committed by itself (see ``write_alone``).
-    app.extensions["kleidi.db.autocommit"] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    # Connections of their own, each statement committed by itself (see ``write_alone``):
+    # switching a session connection to autocommit and back costs more than the statement.
+    app.extensions["kleidi.db.autocommit"] = make_engine(
+        database_url(app.config), isolation_level="AUTOCOMMIT")
     app.teardown_appcontext(_close_session)
 
 
 def engine() -> sa.Engine:
     return current_app.extensions["kleidi.db"].kw["bind"]
+
+
+def dispose() -> None:
+    """Close every pooled connection of the app (both engines)."""
+    engine().dispose()
+    current_app.extensions["kleidi.db.autocommit"].dispose()
 
 
 def session() -> Session:
@@ -114,15 +123,22 @@ def read(statement, **params) -> list[sa.Row]:
     return current.connection().execute(statement, params).all()
 
 
-def write_alone(statement, params: dict) -> sa.CursorResult:
-    """Execute one statement in a transaction of its own, committed at once.
+def write_alone(statement, params: dict) -> int:
+    """Execute one statement in a transaction of its own, committed at once; its rowcount.
 
-    For a hot path whose whole write is a single statement (atomic by itself): on PostgreSQL
+    For hot paths whose whole write is a single statement (atomic by itself): on PostgreSQL
     that is one round trip, where the session's transaction takes three (BEGIN, the statement,
     COMMIT). Outside the session: it sees nothing the session has not committed.
     """
     with current_app.extensions["kleidi.db.autocommit"].connect() as connection:
-        return connection.execute(statement, params)
+        return connection.execute(statement, params).rowcount
+
+
+def read_alone(statement, params: dict) -> sa.Row | None:
+    """The first row of a one-statement read outside the session (see ``write_alone``): one
+    round trip on PostgreSQL, where the session's transaction adds BEGIN."""
+    with current_app.extensions["kleidi.db.autocommit"].connect() as connection:
+        return connection.execute(statement, params).first()
 
 
 @contextmanager

@@ -59,7 +59,7 @@ def base_settings(database_url, keys_dir):
     app = create_app(settings)
     with app.app_context():
         migrate.upgrade()
-        db.engine().dispose()
+        db.dispose()
     return settings
 
 
@@ -73,7 +73,7 @@ def app(base_settings, request):
     yield app
     with app.app_context():
         _empty_tables()
-        db.engine().dispose()
+        db.dispose()
     app.extensions["kleidi.store"].clear()
 
 

@@ -49,7 +49,7 @@ def live(base_settings):
     server.shutdown()
     with app.app_context():
         _empty_tables()
-        db.engine().dispose()
+        db.dispose()
     app.extensions["kleidi.store"].clear()
 
 

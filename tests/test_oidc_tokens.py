@@ -156,6 +156,27 @@ def test_refresh_rotates_and_reuse_revokes_the_family(app, client, login, person
     assert _userinfo(client, second["access_token"]).status_code == 401
 
 
+def test_two_requests_racing_with_one_refresh_token_revoke_the_family(app, client, login,
+                                                                     person, rp):
+    token, _, _ = code_flow(client, login, app, username=person[0], password=person[1],
+                            client_id=rp[0], secret=rp[1])
+    with app.test_request_context():  # one request has checked the token...
+        found = tokens.live_refresh_token(token["refresh_token"], rp[0])
+    winner = _refresh(client, token["refresh_token"], *rp).get_json()  # ...another uses it
+    with app.test_request_context():  # the first cannot replace it any more
+        assert tokens.replace_refresh_token(found, tokens.new_secret()) is False
+    assert _refresh(client, winner["refresh_token"], *rp).get_json()["error"] == "invalid_grant"
+
+
+def test_refused_refresh_request_leaves_the_token_usable(app, client, login, person, rp):
+    token, _, _ = code_flow(client, login, app, username=person[0], password=person[1],
+                            client_id=rp[0], secret=rp[1])
+    wider = token_request(client, {"grant_type": "refresh_token", "scope": "openid offline_access",
+                                   "refresh_token": token["refresh_token"]}, *rp)
+    assert wider.status_code == 400 and wider.get_json()["error"] == "invalid_scope"
+    assert _refresh(client, token["refresh_token"], *rp).status_code == 200
+
+
 def test_refresh_family_has_an_absolute_lifetime(app, client, login, person, rp, clock):
     token, _, _ = code_flow(client, login, app, username=person[0], password=person[1],
                             client_id=rp[0], secret=rp[1])

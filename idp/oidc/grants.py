@@ -92,7 +92,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def authenticate_refresh_token(self, refresh_token):
-        found = tokens.use_refresh_token(refresh_token, self.request.client.client_id)
+        found = tokens.live_refresh_token(refresh_token, self.request.client.client_id)
         return RefreshCredential(found) if found else None
 
     def authenticate_user(self, credential):
@@ -101,11 +101,11 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         return claims.TokenSubject(grant.account_id, sub)
 
     def revoke_old_credential(self, credential):
-        """Nothing to do: ``use_refresh_token`` marked it used when it was accepted."""
+        """Nothing to do: ``save_token`` replaced it (``tokens.replace_refresh_token``)."""
 
 
 class RefreshCredential:
-    """A refresh token's grant (a row of ``tokens.use_refresh_token``), as authlib reads it."""
+    """A refresh token's grant (a row of ``tokens.live_refresh_token``), as authlib reads it."""
 
     def __init__(self, grant):
         self.grant = grant

@@ -8,7 +8,6 @@ from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import InvalidGrantError
 from flask import Flask, current_app
 
-from idp import db
 from idp.oidc import clients, endpoints, grants, tokens
 
 
@@ -42,9 +41,8 @@ class KleidiAuthorizationServer(AuthorizationServer):
                 raise InvalidGrantError("There is no 'user' for this code.")
         else:
             grant = request.refresh_token.grant
-            if token.get("refresh_token"):
-                tokens.add_refresh_token(grant, token["refresh_token"])
-            db.session().commit()
+            if not tokens.replace_refresh_token(grant, token["refresh_token"]):
+                raise InvalidGrantError("The refresh token was used by another request.")
         tokens.save_access_token(token["access_token"], grant, token["scope"])
 
 

@@ -27,9 +27,9 @@ INSERT_REFRESH_TOKEN = sa.insert(OidcRefreshToken.__table__)
 # A refresh token's grant with the account's state, as plain columns: one round trip, no ORM
 # objects (every refresh runs it).
 FIND_REFRESH_TOKEN = sa.select(
-    OidcRefreshToken.token_hash, OidcGrant.id, OidcGrant.client_id, OidcGrant.account_id,
-    OidcGrant.scope, OidcGrant.revoked_at, OidcGrant.expires_at, OidcGrant.account_epoch,
-    Account.status, Account.session_epoch, Person.academic_id,
+    OidcRefreshToken.token_hash, OidcRefreshToken.used_at, OidcGrant.id, OidcGrant.client_id,
+    OidcGrant.account_id, OidcGrant.scope, OidcGrant.revoked_at, OidcGrant.expires_at,
+    OidcGrant.account_epoch, Account.status, Account.session_epoch, Person.academic_id,
 ).join(OidcGrant, OidcGrant.id == OidcRefreshToken.grant_id).join(
     Account, Account.id == OidcGrant.account_id).join(Person, Person.id == Account.person_id).where(
     OidcRefreshToken.token_hash == sa.bindparam("hash"))
@@ -63,6 +63,14 @@ REVOKE_GRANT = sa.update(_GRANT).where(
 CLAIM_REFRESH_TOKEN = sa.update(_REFRESH).where(
     _REFRESH.c.token_hash == sa.bindparam("hash"), _REFRESH.c.used_at.is_(None)
 ).values(used_at=sa.bindparam("now"))
+# PostgreSQL: the old refresh token marked used, if it still was not, and its successor
+# inserted, in one statement committed by itself.
+_CLAIMED = CLAIM_REFRESH_TOKEN.returning(_REFRESH.c.grant_id).cte("claimed")
+REPLACE_REFRESH_TOKEN = sa.insert(_REFRESH).from_select(
+    ["token_hash", "grant_id", "created_at"], sa.select(
+        sa.bindparam("next_hash", type_=_REFRESH.c.token_hash.type), _CLAIMED.c.grant_id,
+        sa.bindparam("now", type_=_REFRESH.c.created_at.type)),
+).add_cte(_CLAIMED).execution_options(preserve_rowcount=True)
 
 
 def execute(statement, parameters: dict):
@@ -175,7 +183,7 @@ def start_grant(code: AuthorizationCode, account_id: int, refresh_token: str | N
     }
     if refresh_token and db.engine().dialect.name == "postgresql":
         params["token_hash"] = digest(refresh_token)
-        started = db.write_alone(START_GRANT_WITH_REFRESH_TOKEN, params).rowcount == 1
+        started = db.write_alone(START_GRANT_WITH_REFRESH_TOKEN, params) == 1
     else:
         started = execute(START_GRANT, params).rowcount == 1
         if started and refresh_token:
@@ -186,37 +194,52 @@ def start_grant(code: AuthorizationCode, account_id: int, refresh_token: str | N
     return NewGrant(code.grant_id, code.client_id, account_id) if started else None
 
 
-def add_refresh_token(grant, token: str) -> None:
-    execute(INSERT_REFRESH_TOKEN, {
-        "token_hash": digest(token), "grant_id": grant.id, "created_at": clock.now()})
-
-
-def use_refresh_token(token: str, client_id: str):
-    """The live grant of an unused refresh token, which is marked used (the caller commits).
+def live_refresh_token(token: str, client_id: str):
+    """The live grant of an unused refresh token of ``client_id``, or None.
 
     Returns a row: the grant's columns (``id``, ``client_id``, ``account_id``, ``scope``...)
-    and its account's ``academic_id``. A used token coming back means it was copied: the
-    whole family is revoked. A grant whose account changed or was disabled is revoked too.
+    and its account's ``academic_id``. Nothing is written for a live token: it is replaced
+    (``replace_refresh_token``) only once the request has passed every check. A used token
+    coming back means it was copied: the whole family is revoked. A grant whose account
+    changed or was disabled is revoked too.
     """
-    session = db.session()
-    found = execute(FIND_REFRESH_TOKEN, {"hash": digest(token)}).first() if isinstance(
-        token, str) else None
+    if not isinstance(token, str) or len(token) > 200:
+        return None
+    found = db.read_alone(FIND_REFRESH_TOKEN, {"hash": digest(token)})
     if found is None or found.client_id != client_id:
         return None
-    claimed = execute(CLAIM_REFRESH_TOKEN, {"hash": found.token_hash, "now": clock.now()})
-    if claimed.rowcount != 1:
-        session.rollback()
+    if found.used_at is not None:
         revoke_grant(found.id, reason="refresh_reuse")
         return None
     if found.revoked_at is not None or as_utc(found.expires_at) <= clock.now():
-        session.commit()
         return None
     if found.status != "active" or found.session_epoch != found.account_epoch:
         # As in live_account: so that re-enabling the account cannot bring the grant back.
         execute(REVOKE_GRANT, {"grant_id": found.id, "now": clock.now()})
-        session.commit()
+        db.session().commit()
         return None
     return found
+
+
+def replace_refresh_token(found, token: str) -> bool:
+    """Mark the refresh token ``found`` used and store its successor ``token``, committed;
+    False (and the family revoked) if another request used it in the meantime."""
+    now = clock.now()
+    if db.engine().dialect.name == "postgresql":
+        replaced = db.write_alone(REPLACE_REFRESH_TOKEN, {
+            "hash": found.token_hash, "next_hash": digest(token), "now": now}) == 1
+    else:
+        replaced = execute(CLAIM_REFRESH_TOKEN, {"hash": found.token_hash, "now": now}
+                           ).rowcount == 1
+        if replaced:
+            execute(INSERT_REFRESH_TOKEN, {
+                "token_hash": digest(token), "grant_id": found.id, "created_at": now})
+            db.session().commit()
+        else:
+            db.session().rollback()
+    if not replaced:
+        revoke_grant(found.id, reason="refresh_reuse")
+    return replaced
 
 
 def grant_is_live(grant: OidcGrant | None) -> bool:
