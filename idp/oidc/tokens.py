@@ -73,6 +73,11 @@ REPLACE_REFRESH_TOKEN = sa.insert(_REFRESH).from_select(
 ).add_cte(_CLAIMED).execution_options(preserve_rowcount=True)
 
 
+def _one_statement_writes() -> bool:
+    """Whether the database runs the data-modifying WITH statements (PostgreSQL)."""
+    return db.engine().dialect.name == "postgresql"
+
+
 def execute(statement, parameters: dict):
     """A Core statement on the session's connection and transaction, past the ORM layers
     (these statements touch no mapped objects; this runs several times per token request)."""
@@ -181,7 +186,7 @@ def start_grant(code: AuthorizationCode, account_id: int, refresh_token: str | N
         "expires_at": now + timedelta(
             seconds=current_app.config["OIDC_REFRESH_ABSOLUTE_SECONDS"]),
     }
-    if refresh_token and db.engine().dialect.name == "postgresql":
+    if refresh_token and _one_statement_writes():
         params["token_hash"] = digest(refresh_token)
         started = db.write_alone(START_GRANT_WITH_REFRESH_TOKEN, params) == 1
     else:
@@ -225,7 +230,7 @@ def replace_refresh_token(found, token: str) -> bool:
     """Mark the refresh token ``found`` used and store its successor ``token``, committed;
     False (and the family revoked) if another request used it in the meantime."""
     now = clock.now()
-    if db.engine().dialect.name == "postgresql":
+    if _one_statement_writes():
         replaced = db.write_alone(REPLACE_REFRESH_TOKEN, {
             "hash": found.token_hash, "next_hash": digest(token), "now": now}) == 1
     else:
