@@ -24,14 +24,16 @@ class ErrorCode:
     status: int
     title: object
     description: object
+    #: What to do next, when several codes share it (one text to translate, not one per code).
+    advice: object = None
 
 
 CATALOGUE: dict[str, ErrorCode] = {}
 
 
-def define(code: str, status: int, title, description) -> ErrorCode:
+def define(code: str, status: int, title, description, advice=None) -> ErrorCode:
     """Register an error code. Codes are stable: never reuse or renumber one."""
-    entry = ErrorCode(code, status, title, description)
+    entry = ErrorCode(code, status, title, description, advice)
     if CATALOGUE.get(code, entry) != entry:
         raise ValueError(f"error code {code} is defined twice")
     CATALOGUE[code] = entry

@@ -231,6 +231,16 @@ def test_error_pages_speak_greek_by_default_and_english_on_request(raw_sp, clien
     assert "No SAML message" in english and "SAML-013" in english
 
 
+def test_refusal_page_says_what_happened_and_what_to_do_in_both_languages(raw_sp, client):
+    greek = post(client, "<not-saml/>").get_data(as_text=True)
+    assert "δεν ήταν δυνατό να διαβαστεί" in greek
+    assert "Επιστρέψτε στην υπηρεσία που χρησιμοποιούσατε" in greek and "SAML-002" in greek
+    client.get("/lang/en")
+    english = post(client, "<not-saml/>").get_data(as_text=True)
+    assert "could not be read" in english
+    assert "Go back to the service you were using" in english and "SAML-002" in english
+
+
 @pytest.mark.parametrize("attributes", [
     ' ForceAuthn="maybe"', ' AssertionConsumerServiceIndex="abc"', ' IsPassive="2"',
     ' ProtocolBinding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Artifact"',
