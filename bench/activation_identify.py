@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 
 from idp import create_app, db, keys, migrate
-from idp.models import RegistryRecord
+from idp.identity.models import RegistryRecord
 
 RESULTS = Path(__file__).resolve().parent / "results" / "activation_identify.json"
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')

@@ -26,10 +26,11 @@ from pathlib import Path
 import pyotp
 import sqlalchemy as sa
 
-from idp import accounts, create_app, db, identifiers, keys, migrate
+from idp import create_app, db, keys, migrate
 from idp.config import Defaults
+from idp.identity import accounts, identifiers
+from idp.identity.models import Account, Person
 from idp.mfa import totp
-from idp.models import Account, Person
 
 RESULTS = Path(__file__).resolve().parent / "results" / "mypassword_recovery.json"
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')

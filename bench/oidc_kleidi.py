@@ -84,8 +84,9 @@ def prepare_kleidi(settings: dict) -> tuple[str, str, str, str]:
     """Schema, one person with an account, one client; returns credentials."""
     from datetime import date
 
-    from idp import accounts, create_app, db, identifiers, migrate
-    from idp.models import Account, Affiliation, Person
+    from idp import create_app, db, migrate
+    from idp.identity import accounts, identifiers
+    from idp.identity.models import Account, Affiliation, Person
     from idp.oidc import clients
 
     app = create_app(settings)

@@ -71,8 +71,9 @@ def prepare(folder: Path, env: dict) -> tuple[str, str]:
     sys.path.insert(0, str(ROOT))
     from datetime import date
 
-    from idp import accounts, consent, create_app, db, identifiers, migrate
-    from idp.models import Account, Affiliation, Person
+    from idp import consent, create_app, db, migrate
+    from idp.identity import accounts, identifiers
+    from idp.identity.models import Account, Affiliation, Person
     from idp.saml import registrations
 
     app = create_app()

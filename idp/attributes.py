@@ -18,8 +18,9 @@ import sqlalchemy as sa
 from flask import current_app, g
 from flask_babel import lazy_gettext as _l
 
-from idp import db, identifiers, roles
-from idp.models import Account, Affiliation, Person
+from idp import db
+from idp.identity import identifiers, roles
+from idp.identity.models import Account, Affiliation, Person
 
 #: Internal names with a label for consent screens.
 LABELS = {

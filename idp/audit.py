@@ -3,13 +3,38 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
+import sqlalchemy as sa
 from flask import has_request_context, request
+from sqlalchemy.orm import Mapped, mapped_column
 
-from idp import db
-from idp.models import Account, AuditEvent, Person
+from idp import clock, db
+from idp.db import Base
+from idp.identity.models import Account, Person
 
 log = logging.getLogger("kleidi.audit")
+
+
+class AuditEvent(Base):
+    """An append-only record of a security event. Never holds a secret."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=clock.now, index=True)
+    event: Mapped[str] = mapped_column(sa.String(60))
+    account_id: Mapped[int | None] = mapped_column(sa.ForeignKey("account.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"))
+    actor: Mapped[str] = mapped_column(sa.String(60), default="user")
+    ip: Mapped[str | None] = mapped_column(sa.String(45))
+    detail: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+
+
+@sa.event.listens_for(AuditEvent, "before_update")
+@sa.event.listens_for(AuditEvent, "before_delete")
+def _audit_is_append_only(_mapper, _connection, _target):
+    raise RuntimeError("audit events are append-only")
 
 
 def record(event: str, *, account: Account | None = None, person: Person | None = None,

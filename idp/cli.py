@@ -10,7 +10,8 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from idp import accounts, db, demo, i18n, keys, migrate, registry
+from idp import db, demo, i18n, keys, migrate
+from idp.identity import accounts, registry
 
 
 def _app(*_args, **_kwargs):

@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from flask import Flask, current_app
+from sqlalchemy.orm import Mapped, mapped_column
 
 from idp import audit, clock, db
-from idp.models import Account, Consent
+from idp.db import Base
+from idp.identity.models import Account
+
+
+class Consent(Base):
+    """A person's decision to release named attributes to one relying party."""
+
+    __tablename__ = "consent"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"), index=True)
+    relying_party: Mapped[str] = mapped_column(sa.String(500))
+    attribute_names: Mapped[list] = mapped_column(sa.JSON, default=list)
+    granted_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=clock.now)
+
+    __table_args__ = (sa.UniqueConstraint("account_id", "relying_party", name="consent_key"),)
 
 
 def has_consent(account: Account, relying_party: str, names) -> bool:

@@ -15,8 +15,9 @@ import sqlalchemy as sa
 from stdnum import luhn
 from stdnum.gr import vat
 
-from idp import accounts, clock, db, identifiers, registry, usernames
-from idp.models import Account, Affiliation, Person, RegistryRecord
+from idp import clock, db
+from idp.identity import accounts, identifiers, registry, usernames
+from idp.identity.models import Account, Affiliation, Person, RegistryRecord
 
 GIVEN = [("Γιώργος", "Giorgos"), ("Μαρία", "Maria"), ("Νίκος", "Nikos"), ("Ελένη", "Eleni"),
          ("Δημήτρης", "Dimitris"), ("Κατερίνα", "Katerina"), ("Κώστας", "Kostas"),

@@ -19,7 +19,7 @@ from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
 from idp import clock, db
-from idp.models import Account
+from idp.identity.models import Account
 from idp.store import store
 
 

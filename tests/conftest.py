@@ -17,8 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
-from idp import accounts, create_app, db, identifiers, keys, migrate
-from idp.models import Account, Affiliation, Person
+from idp import create_app, db, keys, migrate
+from idp.identity import accounts, identifiers
+from idp.identity.models import Account, Affiliation, Person
 
 DATABASE_URL = os.environ.get("KLEIDI_DATABASE_URL", "")
 REDIS_URL = os.environ.get("KLEIDI_REDIS_URL", "")
@@ -223,7 +224,7 @@ def make_registry_record(app):
     """Add a student registry record; returns its registration number."""
 
     def make(registration: str = "00012345", department: str = "1512", **fields):
-        from idp.models import RegistryRecord
+        from idp.identity.models import RegistryRecord
 
         values = {"first_name_el": "Ελένη", "last_name_el": "Νικολάου", "first_name_en": "Eleni",
                   "last_name_en": "Nikolaou", "birth_date": date(2004, 3, 9),

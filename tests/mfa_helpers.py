@@ -8,8 +8,8 @@ import pyotp
 import sqlalchemy as sa
 
 from idp import db
+from idp.identity.models import Account
 from idp.mfa import totp
-from idp.models import Account
 
 
 def account(username: str) -> Account:

@@ -11,8 +11,10 @@ import sqlalchemy as sa
 from conftest import csrf_token
 from stdnum import luhn
 
-from idp import db, identifiers
-from idp.models import Account, Affiliation, AuditEvent, Person
+from idp import db
+from idp.audit import AuditEvent
+from idp.identity import identifiers
+from idp.identity.models import Account, Affiliation, Person
 
 PASSWORD = "a quiet walk by the sea"
 

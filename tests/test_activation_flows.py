@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from idp import clock, db, errors, flows, pins
+from idp import clock, db, errors, flows
+from idp.credentials import pins
 
 flows.register_kind("test-kind", initial="a", lifetime="ACTIVATION_FLOW_SECONDS",
                     transitions={"a": {"b"}, "b": {"b", "done"}})

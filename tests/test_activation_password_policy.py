@@ -6,7 +6,7 @@ import secrets
 
 import pytest
 
-from idp.password_policy import COMMON_PASSWORDS, BloomFilter, PasswordPolicy, common_passwords
+from idp.credentials.password_policy import COMMON_PASSWORDS, BloomFilter, PasswordPolicy, common_passwords
 
 POLICY = PasswordPolicy()
 

@@ -11,10 +11,11 @@ import sqlalchemy as sa
 from conftest import csrf_token
 from test_activation_flow import amka_for, enter_pin, identify, start, submit
 
-from idp import db, pins
+from idp import db
+from idp.audit import AuditEvent
+from idp.credentials import pins
+from idp.credentials.pins import Pin
 from idp.messaging.outbox import OutboxMessage
-from idp.models import AuditEvent
-from idp.pins import Pin
 
 MOBILE = "+306912345678"
 

@@ -5,8 +5,10 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from idp import db, identifiers
-from idp.models import Account, AuditEvent, Person
+from idp import db
+from idp.audit import AuditEvent
+from idp.identity import identifiers
+from idp.identity.models import Account, Person
 
 
 def _person(**fields) -> Person:

@@ -4,8 +4,10 @@ import re
 
 import sqlalchemy as sa
 
-from idp import db, passwords
-from idp.models import Account, AuditEvent
+from idp import db
+from idp.audit import AuditEvent
+from idp.credentials import passwords
+from idp.identity.models import Account
 
 
 def _body_without_token(response) -> str:
@@ -94,7 +96,7 @@ def test_password_change_ends_other_sessions(app, make_account, login):
     login(phone, username, password)
     assert phone.get("/").status_code == 200
     with app.test_request_context():
-        from idp import accounts
+        from idp.identity import accounts
 
         account = accounts.find_by_username(username)
         accounts.set_password(account, "a brand new passphrase")

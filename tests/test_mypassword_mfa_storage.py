@@ -9,9 +9,9 @@ from cryptography.exceptions import InvalidTag
 from mfa_helpers import account, enrol
 
 from idp import db
+from idp.audit import AuditEvent
 from idp.mfa import totp
 from idp.mfa.models import RecoveryCode, TotpAuthenticator
-from idp.models import AuditEvent
 
 
 def _dump(app) -> str:

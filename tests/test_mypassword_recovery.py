@@ -156,7 +156,7 @@ def test_the_login_page_links_to_recovery(client):
 def test_audit_records_the_reset_without_secrets(app, client, csrf, outbox, person):
     username, _password = person
     recover(client, csrf, outbox, username, MOBILE, mobile="6912345678")
-    from idp.models import AuditEvent
+    from idp.audit import AuditEvent
 
     with app.app_context():
         events = db.session().scalars(sa.select(AuditEvent)).all()

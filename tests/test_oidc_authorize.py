@@ -15,7 +15,8 @@ from oidc_support import (
     token_request,
 )
 
-from idp import accounts, db
+from idp import db
+from idp.identity import accounts
 
 
 def _authorize(client, params):

@@ -2,8 +2,9 @@
 
 from oidc_support import code_flow, id_token_claims, register
 
-from idp import accounts, db
-from idp.models import Person
+from idp import db
+from idp.identity import accounts
+from idp.identity.models import Person
 
 
 def _flow(app, client, login, person, rp, **extra):

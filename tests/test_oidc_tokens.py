@@ -17,8 +17,9 @@ from oidc_support import (
     token_request,
 )
 
-from idp import accounts, consent, db
-from idp.models import AuditEvent
+from idp import consent, db
+from idp.audit import AuditEvent
+from idp.identity import accounts
 from idp.oidc import tokens
 from idp.oidc.models import OidcGrant, OidcRefreshToken
 from idp.store import store

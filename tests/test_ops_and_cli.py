@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from idp import config, create_app, db
-from idp.models import Account, RegistryRecord
+from idp.identity.models import Account, RegistryRecord
 
 
 def test_healthz(client):

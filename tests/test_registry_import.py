@@ -6,7 +6,7 @@ import json
 import sqlalchemy as sa
 
 from idp import db
-from idp.models import RegistryRecord
+from idp.identity.models import RegistryRecord
 
 HEADER = ["registrationID", "departmentID", "firstNameEl", "lastNameEl", "firstNameEn",
           "lastNameEn", "fatherFirstNameEl", "birthDate", "SSN", "SSNCOUNTRY", "TIN",

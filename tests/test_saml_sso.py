@@ -233,7 +233,8 @@ def test_shared_identifiers_when_the_policy_releases_them(make_sp, client, csrf,
 
 
 def test_withdrawn_consent_is_asked_again(saml_app, make_sp, client, csrf, person):
-    from idp import accounts, consent, db
+    from idp import consent, db
+    from idp.identity import accounts
 
     sp = make_sp("sp1.example.org")
     sso(client, sp, csrf)

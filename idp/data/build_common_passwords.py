@@ -5,7 +5,7 @@ Usage::
     python idp/data/build_common_passwords.py OUTPUT LIST_OR_FOLDER...
 
 A folder is read recursively (every ``*.txt`` inside). See README.md beside this file for where
-the shipped filter comes from. The filter format is read by :mod:`idp.password_policy`.
+the shipped filter comes from. The filter format is read by :mod:`idp.credentials.password_policy`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from idp.password_policy import BloomFilter  # noqa: E402
+from idp.credentials.password_policy import BloomFilter  # noqa: E402
 
 FALSE_POSITIVE_RATE = 0.001
 

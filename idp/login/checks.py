@@ -6,8 +6,8 @@ from flask import current_app, redirect, url_for
 
 from idp import clock, consent
 from idp.errors import KleidiError
+from idp.identity.models import Account
 from idp.login import interactions
-from idp.models import Account
 
 
 def account_usable(account: Account, _interaction: dict):

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from idp import clock, sessions
 from idp.errors import KleidiError, define
-from idp.models import Account
+from idp.identity.models import Account
 from idp.store import store
 
 define("LOGIN-001", 200, _l("Wrong username or password"),

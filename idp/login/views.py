@@ -15,8 +15,10 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
-from idp import accounts, attributes, audit, consent, db, mfa, navigation, sessions, throttle
+from idp import attributes, audit, consent, db, mfa, navigation, sessions
+from idp.credentials import throttle
 from idp.errors import CATALOGUE, KleidiError
+from idp.identity import accounts
 from idp.login import interactions
 from idp.login.checks import account_usable
 

@@ -29,8 +29,8 @@ from flask_babel import lazy_gettext as _l
 
 from idp import clock, errors
 from idp.config import ConfigurationError
+from idp.identity.models import Account
 from idp.mfa import models  # noqa: F401  (registers the tables)
-from idp.models import Account
 
 REFEDS_MFA = "https://refeds.org/profile/mfa"
 REFEDS_SFA = "https://refeds.org/profile/sfa"

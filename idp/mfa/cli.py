@@ -9,7 +9,8 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from idp import accounts, audit, db
+from idp import audit, db
+from idp.identity import accounts
 from idp.mfa import totp
 
 

@@ -14,9 +14,9 @@ from wtforms.validators import InputRequired, Length
 
 from idp import audit, clock, db, sessions
 from idp.errors import CATALOGUE, KleidiError
+from idp.identity.models import Account
 from idp.login import interactions
 from idp.mfa import MFA_AMR, PENDING, REFEDS_MFA, load_key, step_up, totp
-from idp.models import Account
 from idp.store import store
 
 bp = Blueprint("mfa", __name__)

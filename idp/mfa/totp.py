@@ -28,8 +28,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 
 from idp import clock, db
+from idp.identity.models import Account
 from idp.mfa.models import RecoveryCode, TotpAuthenticator
-from idp.models import Account
 from idp.store import store
 
 STEP_SECONDS = 30

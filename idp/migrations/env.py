@@ -3,8 +3,10 @@
 from alembic import context
 
 # Every module that declares tables, so that autogenerate sees the whole schema.
-from idp import flows, models, pins  # noqa: F401
+from idp import audit, consent, flows  # noqa: F401
+from idp.credentials import pins  # noqa: F401
 from idp.db import Base
+from idp.identity import models  # noqa: F401
 from idp.messaging import outbox  # noqa: F401
 from idp.mfa import models as mfa_models  # noqa: F401
 from idp.oidc import models as oidc_models  # noqa: F401

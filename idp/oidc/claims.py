@@ -13,7 +13,7 @@ from authlib.oauth2.rfc6749 import scope_to_list
 from flask_babel import get_locale
 
 from idp import attributes
-from idp.models import Account
+from idp.identity.models import Account
 
 #: claim -> (internal attribute, multi-valued?)
 CLAIMS = {

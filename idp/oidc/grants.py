@@ -12,8 +12,9 @@ from flask import current_app, session
 from joserfc.jwk import KeySet
 from sqlalchemy.orm import joinedload
 
-from idp import attributes, clock, db, identifiers, navigation
-from idp.models import Account
+from idp import attributes, clock, db, navigation
+from idp.identity import identifiers
+from idp.identity.models import Account
 from idp.oidc import claims, tokens
 from idp.store import store
 

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from idp import audit, clock, db
-from idp.models import Account, Person
+from idp.identity.models import Account, Person
 from idp.oidc.models import OidcGrant, OidcRefreshToken
 from idp.store import store
 

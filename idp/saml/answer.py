@@ -13,7 +13,7 @@ from saml2.samlp import (
 )
 
 from idp.errors import KleidiError
-from idp.models import Account
+from idp.identity.models import Account
 from idp.saml import bindings, crypto, release, response
 from idp.saml import server as idp_server
 from idp.saml.providers import Provider

@@ -12,7 +12,7 @@ from saml2.saml import (
 )
 
 from idp import attributes
-from idp.models import Account
+from idp.identity.models import Account
 from idp.saml.providers import Provider
 
 SUPPORTED_NAMEID_FORMATS = (NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT)

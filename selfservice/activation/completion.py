@@ -13,9 +13,10 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Mapped, mapped_column
 
-from idp import accounts, audit, clock, db, flows, identifiers
+from idp import audit, clock, db, flows
 from idp.db import Base
-from idp.models import Account, Affiliation, Person, RegistryRecord
+from idp.identity import accounts, identifiers
+from idp.identity.models import Account, Affiliation, Person, RegistryRecord
 from selfservice.activation import identity
 
 

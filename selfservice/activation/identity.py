@@ -18,8 +18,8 @@ from stdnum.gr import amka as amka_number
 from stdnum.gr import vat
 
 from idp import db
-from idp.models import Account, Person, RegistryRecord
-from idp.roles import ROLES
+from idp.identity.models import Account, Person, RegistryRecord
+from idp.identity.roles import ROLES
 
 #: A European Health Insurance Card's personal identification number: 20 digits.
 EHIC = re.compile(r"\d{20}")

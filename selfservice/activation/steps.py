@@ -16,11 +16,12 @@ import time
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from idp import audit, db, errors, flows, messaging, pins
-from idp.models import RegistryRecord
-from idp.password_policy import policy
+from idp import audit, db, errors, flows, messaging
+from idp.credentials import pins
+from idp.credentials.password_policy import policy
+from idp.identity.models import RegistryRecord
+from idp.identity.usernames import UsernameError, student_username
 from idp.store import store
-from idp.usernames import UsernameError, student_username
 from selfservice.activation import completion, identity
 
 KIND = PURPOSE = "activation"

@@ -6,9 +6,10 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from idp import flows, pins
-from idp.password_policy import policy
-from idp.roles import ROLES
+from idp import flows
+from idp.credentials import pins
+from idp.credentials.password_policy import policy
+from idp.identity.roles import ROLES
 from selfservice.activation import completion, forms, steps
 
 bp = Blueprint("activation", __name__, url_prefix="/activate")

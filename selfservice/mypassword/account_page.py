@@ -8,7 +8,7 @@ from flask import current_app, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 
 from idp import attributes, consent, db, mfa
-from idp.models import AuditEvent
+from idp.audit import AuditEvent
 from selfservice.mypassword import bp
 from selfservice.mypassword.forms import WithdrawForm
 from selfservice.mypassword.reauth import signed_in
@@ -73,7 +73,7 @@ def withdraw(account):
 
 
 def role_label(name: str):
-    from idp.roles import ROLES
+    from idp.identity.roles import ROLES
 
     role = ROLES.get(name)
     return role.label if role else name

@@ -10,8 +10,9 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from idp import audit, db, errors, flows, messaging, pins
-from idp.models import Account
+from idp import audit, db, errors, flows, messaging
+from idp.credentials import pins
+from idp.identity.models import Account
 from selfservice.mypassword import notices
 
 KIND, PURPOSE = "contact_change", "contact"

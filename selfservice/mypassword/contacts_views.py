@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 
-from idp import pins
+from idp.credentials import pins
 from idp.errors import CATALOGUE
 from selfservice.mypassword import bp, contacts
 from selfservice.mypassword.forms import ContactForm, PinForm

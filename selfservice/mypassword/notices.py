@@ -12,7 +12,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from idp import clock, messaging
-from idp.models import Account
+from idp.identity.models import Account
 
 TEXTS = {
     "password_changed": _l("The password of your account %(username)s was changed on %(when)s."),

@@ -10,9 +10,11 @@ from __future__ import annotations
 from flask import render_template, request
 from flask_babel import lazy_gettext as _l
 
-from idp import accounts, db, navigation, passwords, throttle
+from idp import db, navigation
+from idp.credentials import passwords, throttle
+from idp.credentials.password_policy import policy
 from idp.errors import CATALOGUE, KleidiError, define
-from idp.password_policy import policy
+from idp.identity import accounts
 from selfservice.mypassword import bp, notices
 from selfservice.mypassword.forms import PasswordChangeForm
 from selfservice.mypassword.reauth import signed_in

@@ -8,7 +8,8 @@ from functools import wraps
 from flask import current_app, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 
-from idp import audit, clock, db, mfa, navigation, passwords, sessions, throttle
+from idp import audit, clock, db, mfa, navigation, sessions
+from idp.credentials import passwords, throttle
 from idp.errors import CATALOGUE, KleidiError, define
 from idp.mfa import totp
 from selfservice.mypassword import bp

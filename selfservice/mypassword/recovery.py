@@ -18,9 +18,11 @@ import time
 from flask import current_app, session
 from flask_babel import lazy_gettext as _l
 
-from idp import accounts, audit, db, errors, flows, messaging, pins
-from idp.models import Account
-from idp.password_policy import policy
+from idp import audit, db, errors, flows, messaging
+from idp.credentials import pins
+from idp.credentials.password_policy import policy
+from idp.identity import accounts
+from idp.identity.models import Account
 from idp.store import store
 from selfservice.mypassword import notices
 

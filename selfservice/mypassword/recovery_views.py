@@ -6,8 +6,9 @@ from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from idp import flows, pins
-from idp.password_policy import policy
+from idp import flows
+from idp.credentials import pins
+from idp.credentials.password_policy import policy
 from selfservice.mypassword import bp, recovery
 from selfservice.mypassword.forms import NewPasswordForm, PinForm, RecoveryForm
 

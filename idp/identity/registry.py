@@ -21,8 +21,8 @@ from stdnum.exceptions import ValidationError
 from stdnum.gr import amka, vat
 
 from idp import audit, db
-from idp.models import RegistryRecord
-from idp.roles import ENROLLMENT_TYPES, ROLES
+from idp.identity.models import RegistryRecord
+from idp.identity.roles import ENROLLMENT_TYPES, ROLES
 
 #: Feed column -> RegistryRecord attribute.
 COLUMNS = {

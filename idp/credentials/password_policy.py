@@ -6,7 +6,7 @@ username or the person's names. There are no composition rules ("one digit, one 
 they make passwords harder to remember without making them harder to guess.
 
 Lengths and comparisons use the NFKC form, which is also the form that is hashed
-(:func:`idp.passwords.normalize`), so what is checked is what is stored.
+(:func:`idp.credentials.passwords.normalize`), so what is checked is what is stored.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
-COMMON_PASSWORDS = Path(__file__).resolve().parent / "data" / "common-passwords.bloom"
+COMMON_PASSWORDS = Path(__file__).resolve().parent.parent / "data" / "common-passwords.bloom"
 MAGIC = b"KLBLOOM1"
 HEADER = struct.Struct(">8sQIQ")  # magic, bits, hashes, entries
 MIN_NAME_LENGTH = 3

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from idp import audit, clock, db, passwords
-from idp.models import Account
+from idp import audit, clock, db
+from idp.credentials import passwords
+from idp.identity.models import Account
 
 
 def find_by_username(username: str) -> Account | None:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from idp import db
-from idp.models import Account
+from idp.identity.models import Account
 
 _GREEK_TO_LATIN = str.maketrans({
     "α": "a", "β": "v", "γ": "g", "δ": "d", "ε": "e", "ζ": "z", "η": "i", "θ": "th",

@@ -1,4 +1,4 @@
-"""The identity model: people, their roles, their accounts, the registries and the audit log."""
+"""The identity model: people, their roles, their accounts and the registries' rows."""
 
 from __future__ import annotations
 
@@ -133,38 +133,3 @@ class RegistryRecord(Base):
     imported_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=clock.now)
 
     __table_args__ = (sa.UniqueConstraint("source_registry", "registration_id", name="registry_key"),)
-
-
-class AuditEvent(Base):
-    """An append-only record of a security event. Never holds a secret."""
-
-    __tablename__ = "audit_event"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=clock.now, index=True)
-    event: Mapped[str] = mapped_column(sa.String(60))
-    account_id: Mapped[int | None] = mapped_column(sa.ForeignKey("account.id"), index=True)
-    person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"))
-    actor: Mapped[str] = mapped_column(sa.String(60), default="user")
-    ip: Mapped[str | None] = mapped_column(sa.String(45))
-    detail: Mapped[dict] = mapped_column(sa.JSON, default=dict)
-
-
-class Consent(Base):
-    """A person's decision to release named attributes to one relying party."""
-
-    __tablename__ = "consent"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    account_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"), index=True)
-    relying_party: Mapped[str] = mapped_column(sa.String(500))
-    attribute_names: Mapped[list] = mapped_column(sa.JSON, default=list)
-    granted_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=clock.now)
-
-    __table_args__ = (sa.UniqueConstraint("account_id", "relying_party", name="consent_key"),)
-
-
-@sa.event.listens_for(AuditEvent, "before_update")
-@sa.event.listens_for(AuditEvent, "before_delete")
-def _audit_is_append_only(_mapper, _connection, _target):
-    raise RuntimeError("audit events are append-only")

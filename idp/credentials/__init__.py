@@ -1,0 +1,1 @@
+"""Credentials and their limits: passwords and the password policy, PINs, throttling."""
