@@ -195,7 +195,8 @@ class Outbox:
     @property
     def messages(self) -> list[dict]:
         from idp import messaging
-        from idp.messaging.outbox import DevMessage, deliver_due
+        from idp.messaging.gateways import DevMessage
+        from idp.messaging.outbox import deliver_due
 
         with self.app.app_context():
             deliver_due(messaging.gateways())

@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 
 from idp import db
 from idp.messaging import gateways, outbox, run_worker
+from idp.messaging.gateways import DevMessage
 
 
 @click.command("worker")
@@ -39,7 +40,7 @@ def outbox_command(last: int) -> None:
     pending = session.scalar(sa.select(sa.func.count()).select_from(outbox.OutboxMessage)
                              .where(outbox.OutboxMessage.status == outbox.PENDING))
     messages = session.scalars(
-        sa.select(outbox.DevMessage).order_by(outbox.DevMessage.id.desc()).limit(last)
+        sa.select(DevMessage).order_by(DevMessage.id.desc()).limit(last)
     ).all()
     for message in reversed(messages):
         click.echo(f"--- {message.delivered_at:%Y-%m-%d %H:%M:%S} {message.channel} "

@@ -15,11 +15,16 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Protocol
 
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
 from idp import clock, db
+from idp.db import Base
 
 
 @dataclass(frozen=True)
@@ -112,12 +117,24 @@ class HTTPSMSGateway:
             raise DeliveryError(f"SMS gateway answered {status}")
 
 
+class DevMessage(Base):
+    """What the development gateway delivered (never used in production)."""
+
+    __tablename__ = "dev_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(sa.String(10))
+    recipient: Mapped[str] = mapped_column(sa.String(254))
+    subject: Mapped[str] = mapped_column(sa.String(200), default="")
+    body: Mapped[str] = mapped_column(sa.Text)
+    delivered_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+
 class DevGateway:
     """Development only: keeps messages in a table for ``kleidi outbox`` to print."""
 
     def send(self, message: Outgoing) -> None:
-        from idp.messaging.outbox import DevMessage  # the outbox module imports this one
-
         with db.transaction() as session:
             session.add(DevMessage(channel=message.channel, recipient=message.recipient,
                                    subject=message.subject, body=message.body,

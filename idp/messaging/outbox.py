@@ -51,19 +51,6 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
 
-class DevMessage(Base):
-    """What the development gateway delivered (never used in production)."""
-
-    __tablename__ = "dev_message"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    channel: Mapped[str] = mapped_column(sa.String(10))
-    recipient: Mapped[str] = mapped_column(sa.String(254))
-    subject: Mapped[str] = mapped_column(sa.String(200), default="")
-    body: Mapped[str] = mapped_column(sa.Text)
-    delivered_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
-
-
 def _fernet() -> Fernet:
     secret = current_app.config["SECRET_KEY"].encode()
     key = hmac.new(secret, b"kleidi outbox key", hashlib.sha256).digest()
