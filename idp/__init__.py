@@ -23,6 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
     _prepare_keys(app.config)
 
     from idp import (
+        branding,
         cli,
         db,
         errors,
@@ -45,6 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
     store.init_app(app)
     sessions.init_app(app)
     i18n.init_app(app)
+    branding.init_app(app)
     csrf.init_app(app)
     errors.init_app(app)
     navigation.init_app(app)

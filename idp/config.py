@@ -66,6 +66,26 @@ class Defaults:
     #: Where people write when something fails, and what the error page asks them to include.
     SUPPORT_EMAIL = "helpdesk@example.edu"
 
+    # -- Look and feel: branding, time zone, privacy notice -------------------------------
+    #: A folder of templates searched before the built-in ones: a file there with the path
+    #: of a built-in template (e.g. "login/login.html", "brand/logo.html") replaces it, so an
+    #: institution restyles any page without forking (see docs/branding.md). Empty: none.
+    TEMPLATES_DIR = ""
+    #: The logo in the page header: an https:// URL or a path on this site; empty: none.
+    LOGO_URL = ""
+    #: Colours of the pages (CSS hex, #rgb or #rrggbb): the accent of links and buttons, the
+    #: text on buttons, the error colour. Each must keep a contrast of 4.5:1 with its
+    #: background (WCAG AA), checked at start-up.
+    BRAND_COLOURS = {"accent": "#0b4f8a", "on_accent": "#ffffff", "error": "#a4161a"}
+    #: Where activation problems are sent (the office that keeps the student registry), as
+    #: opposed to SUPPORT_EMAIL (the helpdesk), which handles everything else.
+    ACTIVATION_SUPPORT_EMAIL = "registry@example.edu"
+    #: The institution's time zone: every time a person reads is shown in it.
+    TIME_ZONE = "Europe/Athens"
+    #: The privacy notice, per language, linked from every page (login, activation, consent...).
+    PRIVACY_NOTICE_URL = {"el": "https://www.example.edu/el/privacy",
+                          "en": "https://www.example.edu/en/privacy"}
+
     # -- Sessions -------------------------------------------------------------------------
     SESSION_COOKIE_NAME = "kleidi_session"
     #: A session unused for this long ends.
@@ -207,6 +227,10 @@ class Defaults:
     PASSWORD_MAX_LENGTH = 256
     #: A Bloom filter of refused passwords (empty: the shipped idp/data list).
     PASSWORD_BLOCKLIST = ""
+    #: Words of the institution a password may not be built on, besides its names, scope and
+    #: domains (which are always refused): its city, abbreviations, nicknames; in any case,
+    #: with or without accents (e.g. ["Πάτρα", "upatras", "panteion"]).
+    PASSWORD_INSTITUTION_WORDS = []
     #: Email gateway: "smtp", "dev" (kept for `kleidi outbox`), or empty: smtp if SMTP_URL.
     EMAIL_GATEWAY = ""
     #: smtp://user:password@host:port (add ?starttls=1 to upgrade) or smtps://...

@@ -31,6 +31,7 @@ def catalogue_dirs() -> str:
 
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "el")
+    app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["TIME_ZONE"]  # times shown to people
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = catalogue_dirs()
     Babel(app, locale_selector=select_locale)
     app.add_template_global(get_locale)

@@ -53,7 +53,7 @@ def test_the_new_password_must_meet_the_policy(app, client, csrf, login, person,
     username, password = person
     login(client, username, password)
     refused = _change(client, csrf, password, new=new)
-    assert refused.status_code == 200 and 'class="error"' in refused.get_data(as_text=True)
+    assert refused.status_code == 400 and 'class="error"' in refused.get_data(as_text=True)
     assert login(app.test_client(), username, password).status_code == 302
 
 

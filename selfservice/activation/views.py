@@ -11,6 +11,7 @@ from idp.credentials import pins
 from idp.credentials.password_policy import policy
 from idp.identity.roles import ROLES
 from selfservice.activation import completion, forms, steps
+from selfservice.passwords import show_problems
 
 bp = Blueprint("activation", __name__, url_prefix="/activate")
 
@@ -107,16 +108,16 @@ def review(flow_id):
 @bp.route("/<flow_id>/password", methods=["GET", "POST"])
 def password(flow_id):
     flow = _load(flow_id, "password")
-    form, problems = forms.PasswordForm(), []
+    form = forms.PasswordForm()
     if form.validate_on_submit():
         found = steps.password_problems(flow, form.password.data, form.confirmation.data)
         if not found:
             completion.complete(flow, form.password.data)
             return _go(flow)
-        problems = policy().messages(found)
+        show_problems(form.password, form.confirmation, found, policy())
     status = 400 if request.method == "POST" else 200
     return render_template("activation/password.html", form=form, flow=flow,
-                           problems=problems, policy=policy()), status
+                           policy=policy()), status
 
 
 @bp.route("/<flow_id>/done")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
-from wtforms.validators import AnyOf, EqualTo, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import AnyOf, InputRequired, Length, Optional, ValidationError
 
 
 class ConfirmForm(FlaskForm):
@@ -30,8 +30,7 @@ class WithdrawForm(FlaskForm):
 class PasswordChangeForm(FlaskForm):
     current = PasswordField(_l("Current password"), validators=[InputRequired(), Length(max=1024)])
     new = PasswordField(_l("New password"), validators=[InputRequired(), Length(max=1024)])
-    repeat = PasswordField(_l("New password again"), validators=[
-        InputRequired(), EqualTo("new", message=_l("The two new passwords are not the same."))])
+    repeat = PasswordField(_l("New password again"), validators=[InputRequired(), Length(max=1024)])
 
 
 def _normalizers():

@@ -18,6 +18,7 @@ from idp.identity import accounts
 from selfservice.mypassword import bp, notices
 from selfservice.mypassword.forms import PasswordChangeForm
 from selfservice.mypassword.reauth import signed_in
+from selfservice.passwords import show_problems
 
 define("ACCT-002", 200, _l("Wrong current password"),
        _l("The current password you entered is not right. Nothing was changed."))
@@ -37,10 +38,11 @@ def change_password(account):
         return _page(form, error=CATALOGUE["ACCT-002"])
     throttle.succeeded(account.username, ip)
     person = account.person
-    found = policy().problems(form.new.data, username=account.username, names=(
+    found = policy().problems(form.new.data, form.repeat.data, username=account.username, names=(
         person.given_name_el, person.family_name_el, person.given_name_en, person.family_name_en))
     if found:
-        return _page(form, problems=policy().messages(found))
+        show_problems(form.new, form.repeat, found, policy())
+        return _page(form, status=400)
     accounts.set_password(account, form.new.data)
     notices.send(account, "password_changed")
     db.session().commit()
@@ -52,7 +54,7 @@ def _next() -> str | None:
     return navigation.local_path(request.args.get("next"), default="") or None
 
 
-def _page(form, status=200, error=None, problems=()):
+def _page(form, status=200, error=None):
     form.current.data = form.new.data = form.repeat.data = ""
     return render_template("mypassword/password_change.html", form=form, error=error,
-                           problems=problems, policy=policy(), next=_next()), status
+                           policy=policy(), next=_next()), status

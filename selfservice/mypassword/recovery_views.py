@@ -11,6 +11,7 @@ from idp.credentials import pins
 from idp.credentials.password_policy import policy
 from selfservice.mypassword import bp, recovery
 from selfservice.mypassword.forms import NewPasswordForm, PinForm, RecoveryForm
+from selfservice.passwords import show_problems
 
 PIN_MESSAGES = {
     pins.WRONG: _l("The PIN is not correct. Check it and try again."),
@@ -60,15 +61,15 @@ def recovery_pin_sent(flow_id):
 @bp.route("/recovery/<flow_id>/password", methods=["GET", "POST"])
 def recovery_password(flow_id):
     flow = flows.load(flow_id, recovery.KIND, expect="password")
-    form, problems = NewPasswordForm(), []
+    form = NewPasswordForm()
     if form.validate_on_submit():
         found = recovery.reset(flow, form.password.data, form.confirmation.data)
         if not found:
             return _go(flow)
-        problems = policy().messages(found)
+        show_problems(form.password, form.confirmation, found, policy())
     status = 400 if request.method == "POST" else 200
     return render_template("mypassword/recovery_password.html", form=form, flow=flow,
-                           problems=problems, policy=policy()), status
+                           policy=policy()), status
 
 
 @bp.route("/recovery/<flow_id>/done")
