@@ -211,10 +211,15 @@ class Defaults:
     PIN_TTL_SECONDS = 15 * 60
     #: Wrong PINs that end the flow (counted per flow, across resends).
     PIN_MAX_ATTEMPTS = 5
-    #: PINs that one flow may ask for again after the first.
-    PIN_RESENDS_PER_FLOW = 3
-    #: PINs per contact (mobile or email typed) per hour and per day.
-    PIN_SENDS_PER_CONTACT_HOUR = 5
+    #: PINs that one flow may ask for again after the first (2: three sends in all). A person
+    #: whose PIN does not arrive can ask twice more, then start again.
+    PIN_RESENDS_PER_FLOW = 2
+    #: A new PIN may be asked for this long after the previous one at the earliest (the page
+    #: shows the wait): messages take a while, and a burst of sends is what pumping looks like.
+    PIN_RESEND_WAIT_SECONDS = 60
+    #: PINs per contact (mobile or email typed) per hour and per day: two procedures of three
+    #: sends each fit in an hour; past a limit the page says how long to wait.
+    PIN_SENDS_PER_CONTACT_HOUR = 6
     PIN_SENDS_PER_CONTACT_DAY = 10
     #: PINs per client address per hour and per day (a university NAT is one address).
     PIN_SENDS_PER_IP_HOUR = 30

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -67,6 +68,24 @@ def withdraw(account: Account, relying_party: str) -> bool:
     for listener in current_app.extensions.get("kleidi.consent_withdrawn", []):
         listener(account, relying_party)
     return True
+
+
+def on_display_name(app: Flask, source) -> None:
+    """Register ``source(relying_party, language) -> str | None``: the name people know a
+    relying party by, in ``language`` if it has one there (SAML: the SP's mdui:DisplayName;
+    OIDC: the client's name), or None if ``relying_party`` is not one of the adapter's."""
+    app.extensions.setdefault("kleidi.relying_party_names", []).append(source)
+
+
+def display_name(relying_party: str, language: str, default: str | None = None) -> str:
+    """What a page calls ``relying_party``: its name from the adapters, else ``default`` (the
+    name its request gave), else the host of its identifier
+    (``https://sp.example.org/shibboleth`` is "sp.example.org"), never a long id."""
+    for source in current_app.extensions.get("kleidi.relying_party_names", []):
+        name = source(relying_party, language)
+        if name:
+            return name
+    return default or urlsplit(relying_party).hostname or relying_party
 
 
 def list_for(account: Account) -> list[Consent]:

@@ -50,6 +50,16 @@ def organization_name() -> str:
     return config["ORGANIZATION_NAME_EL"] if lang == "el" else config["ORGANIZATION_NAME_EN"]
 
 
+def relying_party_name(relying_party: str, default: str | None = None) -> str:
+    """The name of a relying party in the page's language (see :func:`idp.consent.display_name`)."""
+    from flask_babel import get_locale
+
+    from idp import consent
+
+    return consent.display_name(relying_party, str(get_locale()), default)
+
+
 def init_app(app: Flask) -> None:
     app.add_template_global(links, "selfservice_links")
     app.add_template_global(organization_name)
+    app.add_template_global(relying_party_name)

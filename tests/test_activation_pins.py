@@ -58,8 +58,9 @@ def test_pin_expires_after_fifteen_minutes(app, client, clock, outbox, registry)
     assert enter_pin(client, flow, outbox.last_pin(MOBILE)).status_code == 303
 
 
-def test_resend_invalidates_the_previous_pin(app, client, outbox, registry):
+def test_resend_invalidates_the_previous_pin(app, client, clock, outbox, registry):
     flow, first = pin_page(client, outbox)
+    clock.advance(60)
     response = submit(client, f"{flow}/pin", {"action": "resend"})
     assert response.status_code == 303 and "resent=1" in response.headers["Location"]
     second = outbox.last_pin(MOBILE)
@@ -139,14 +140,18 @@ def test_consume_is_atomic_across_many_callers(app, client, outbox, registry):
     assert wins.count(True) == 1
 
 
-@pytest.mark.settings(PIN_RESENDS_PER_FLOW=2)
-def test_resends_per_flow_are_limited(app, client, outbox, registry):
+def test_resends_per_flow_are_limited(app, client, clock, outbox, registry):
     flow, _ = pin_page(client, outbox)
     for _ in range(2):
+        clock.advance(60)
         assert submit(client, f"{flow}/pin", {"action": "resend"}).status_code == 303
+    clock.advance(60)
     refused = submit(client, f"{flow}/pin", {"action": "resend"})
-    assert refused.status_code == 429 and "PIN-001" in refused.get_data(as_text=True)
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 429 and "PIN-001" in body
+    assert 'name="pin"' in body  # still on the PIN page: the latest PIN still works
     assert len(outbox.to(MOBILE)) == 3
+    assert enter_pin(client, flow, outbox.last_pin(MOBILE)).status_code == 303
 
 
 @pytest.mark.parametrize("window", ["HOUR", "DAY"])

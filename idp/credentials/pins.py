@@ -8,9 +8,12 @@ so a PIN issued for an activation cannot serve a password recovery. A PIN:
 * is consumed atomically: of two simultaneous correct submissions exactly one succeeds;
 * is replaced by a resend (the earlier PIN stops working);
 * is compared in constant time;
-* ends its flow after ``PIN_MAX_ATTEMPTS`` wrong answers (counted per flow, across resends).
+* ends its flow after ``PIN_MAX_ATTEMPTS`` wrong answers (counted per flow, across resends);
+  an answer that is not six digits (after spaces and dashes are dropped) is a typing slip,
+  answered with :data:`MALFORMED`, and costs no try.
 
-Sending is limited per flow, per contact and per client address, per hour and per day. The
+Sending is limited per flow, per contact and per client address, per hour and per day, with a
+short wait between two sends of one flow; :class:`SendLimit` says how long to wait. The
 plain PIN exists only in the return value of :func:`issue` (for the message to be written)
 and is never logged.
 """
@@ -19,7 +22,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
+import re
 import secrets
+import unicodedata
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -32,13 +38,39 @@ from idp.db import Base
 from idp.store import store
 
 DIGITS = 6
-OK, WRONG, EXPIRED, USED = "ok", "wrong", "expired", "used"
+OK, WRONG, EXPIRED, USED, MALFORMED = "ok", "wrong", "expired", "used", "malformed"
+#: What people type between the digits of a PIN they copy: spaces, dashes, dots.
+SEPARATORS = re.compile(r"[\s\-.]+")
 
 errors.define("PIN-001", 429, _l("Too many PIN requests"),
               _l("A PIN was requested too many times. Wait an hour and start again."))
+#: Shown for :data:`MALFORMED` answers, on every page that asks for a PIN.
+FORMAT_MESSAGE = _l("A PIN has six digits. Type the six digits of the latest message; this "
+                    "did not count as a try.")
 errors.define("PIN-002", 403, _l("Too many wrong PINs"),
               _l("A wrong PIN was entered too many times, so the procedure was stopped. "
                  "Nothing was changed. Start again later."))
+
+
+class SendLimit(errors.KleidiError):
+    """PIN-001: no PIN may be sent now. ``wait`` is how many seconds until one may, or None
+    when this procedure has sent all it may (a new procedure can, within the other limits)."""
+
+    def __init__(self, limit: str, wait: int | None):
+        super().__init__("PIN-001", limit=limit)
+        self.limit, self.wait = limit, wait
+
+    def message(self) -> str:
+        """What the page says, in the current language, with the code for the helpdesk."""
+        if self.wait is None:
+            text = _l("This procedure has sent all the PINs it may. Use the latest PIN you "
+                      "received, or start again.")
+        elif self.wait < 120:
+            text = _l("You can ask for a new PIN in %(seconds)s seconds.", seconds=self.wait)
+        else:
+            text = _l("Too many PINs were asked for. You can ask for a new one in about "
+                      "%(minutes)s minutes.", minutes=math.ceil(self.wait / 60))
+        return f"{text} ({self.entry.code})"
 
 
 class Pin(Base):
@@ -96,35 +128,43 @@ def issue(flow: flows.Flow, purpose: str, *, contact: str, ip: str | None) -> st
 
 
 def enforce_limits(flow: flows.Flow, purpose: str, contact: str, ip: str | None) -> None:
-    """Raise PIN-001 when this flow, contact or address has asked for too many PINs."""
+    """Raise :class:`SendLimit` when this flow, contact or address may not be sent a PIN now."""
     config = current_app.config
-    sent = db.session().scalar(
-        sa.select(sa.func.count()).select_from(Pin)
+    sent, last = db.session().execute(
+        sa.select(sa.func.count(), sa.func.max(Pin.created_at))
         .where(Pin.flow_id == flow.id, Pin.purpose == purpose)
-    )
+    ).one()
     if sent > config["PIN_RESENDS_PER_FLOW"]:
-        raise errors.KleidiError("PIN-001", limit="flow")
+        raise SendLimit("flow", None)
+    if last is not None:
+        wait = config["PIN_RESEND_WAIT_SECONDS"] - (clock.now() - _aware(last)).total_seconds()
+        if wait > 0:
+            raise SendLimit("interval", math.ceil(wait))
     windows = (("hour", 3600), ("day", 86400))
     subjects = [("contact", contact_key(contact))] + ([("ip", ip)] if ip else [])
     for name, value in subjects:
         for window, seconds in windows:
             limit = config[f"PIN_SENDS_PER_{name.upper()}_{window.upper()}"]
-            if store().incr(f"pin:{name}:{window}:{value}", seconds) > limit:
-                raise errors.KleidiError("PIN-001", limit=f"{name}/{window}")
+            key = f"pin:{name}:{window}:{value}"
+            if store().incr(key, seconds) > limit:
+                raise SendLimit(f"{name}/{window}", store().ttl(key) or seconds)
 
 
 def verify(flow: flows.Flow, purpose: str, candidate: str) -> str:
     """Check ``candidate`` against the flow's current PIN: OK, WRONG, EXPIRED or USED.
 
     OK means this call consumed the PIN. A wrong answer is counted; the one that reaches
-    ``PIN_MAX_ATTEMPTS`` ends the flow and raises PIN-002.
+    ``PIN_MAX_ATTEMPTS`` ends the flow and raises PIN-002. MALFORMED (not six digits) is
+    not counted: it cannot be a guess at the PIN.
     """
+    candidate = clean(candidate)
+    if candidate is None:
+        return MALFORMED
     pin = current(flow, purpose)
     if pin is None:
         return USED
     if _aware(pin.expires_at) <= clock.now():
         return EXPIRED
-    candidate = (candidate or "").strip()
     if not hmac.compare_digest(digest(flow.id, purpose, candidate), pin.digest):
         if flows.record_wrong_answer(flow) >= current_app.config["PIN_MAX_ATTEMPTS"]:
             audit.record("pin.attempts_exhausted", actor="anonymous", kind=flow.kind,
@@ -133,6 +173,12 @@ def verify(flow: flows.Flow, purpose: str, candidate: str) -> str:
             raise errors.KleidiError("PIN-002", kind=flow.kind)
         return WRONG
     return OK if consume(pin) else USED
+
+
+def clean(candidate: str | None) -> str | None:
+    """The six digits of a typed PIN ("123 456", "123-456", full-width digits), or None."""
+    digits = SEPARATORS.sub("", unicodedata.normalize("NFKC", candidate or ""))
+    return digits if len(digits) == DIGITS and digits.isascii() and digits.isdigit() else None
 
 
 def current(flow: flows.Flow, purpose: str) -> Pin | None:

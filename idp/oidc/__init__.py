@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
     from idp.oidc import (  # noqa: F401 (errors defines the codes)
         authorize,
         cli,
+        clients,
         errors,
         logout,
         server,
@@ -41,6 +42,7 @@ def init_app(app: Flask) -> None:
     cli.init_app(app)
     sessions.on_logout(app, logout.session_ending)
     consent.on_withdraw(app, tokens.consent_withdrawn)
+    consent.on_display_name(app, clients.display_name)
     # Before the core's consent check (90), which they complete.
     interactions.register_check(app, authorize.release_for, 80)
     interactions.register_check(app, authorize.consent_requested, 85)

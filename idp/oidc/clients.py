@@ -82,6 +82,14 @@ def find(client_id: str) -> OidcClient | None:
     return db.session().scalar(sa.select(OidcClient).where(OidcClient.client_id == client_id))
 
 
+def display_name(client_id: str, _lang: str) -> str | None:
+    """The client's registered name, else the host of its first redirect URI, for the pages."""
+    client = find(client_id)
+    if client is None:
+        return None
+    return client.name or next((urlsplit(uri).hostname for uri in client.redirect_uris), None)
+
+
 def with_backchannel_logout(client_ids) -> list[OidcClient]:
     """The clients among ``client_ids`` that asked for back-channel logout."""
     return list(db.session().scalars(sa.select(OidcClient).where(

@@ -24,10 +24,10 @@ from idp.saml import codes  # noqa: E402, F401  (defines the SAML-0xx error code
 
 def init_app(app: Flask) -> None:
     """Register the /saml endpoints and the ``kleidi sp`` commands."""
-    from idp import csrf
+    from idp import consent, csrf
     from idp.config import ConfigurationError
     from idp.login import interactions
-    from idp.saml import cli, crypto, logout, sso
+    from idp.saml import cli, crypto, logout, providers, sso
     from idp.saml.blueprint import bp
 
     try:
@@ -38,4 +38,5 @@ def init_app(app: Flask) -> None:
     csrf.exempt(sso.sso_post)
     csrf.exempt(logout.slo_post)
     app.cli.add_command(cli.sp_group)
+    consent.on_display_name(app, providers.display_name)
     interactions.register_logout(app, logout.logout_from_idp)

@@ -171,6 +171,14 @@ def find(entity_id: str | None) -> Provider | None:
     return snapshot().providers.get(entity_id or "")
 
 
+def display_name(entity_id: str, lang: str) -> str | None:
+    """The SP's mdui:DisplayName in ``lang`` (else English, else any), for the pages."""
+    provider = find(entity_id)
+    if provider is None or not provider.names:
+        return None
+    return provider.names.get(lang) or provider.names.get("en") or next(iter(provider.names.values()))
+
+
 def _metadata_files() -> list[Path]:
     folder = Path(current_app.config["METADATA_DIR"])
     return sorted(folder.glob("*.xml")) if folder.is_dir() else []

@@ -54,7 +54,9 @@ def complete(flow: flows.Flow, password: str) -> Account:
                      academic_id_reused=reused, transfer=transfer,
                      registration=record.registration_id)
         flows.advance(flow, "done", username=account.username)
-        flow.data = {"username": account.username}  # nothing personal outlives the flow
+        # nothing personal outlives the flow; whether recovery can reach the person is shown
+        flow.data = {"username": account.username,
+                     "recovery": bool(account.mobile or account.external_email)}
         session.commit()
     except BaseException:
         session.rollback()

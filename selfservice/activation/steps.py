@@ -2,6 +2,11 @@
 
     role -> identify -> pin_sent -> (amka) -> review -> password -> done
 
+The browser's Back button is part of the procedure: a person may return to a step already
+passed (their details, the AMKA, the review) and send it again, which forgets what came after
+it. The PIN step is never returned to (its PIN was used up): its page then shows the step the
+flow is at.
+
 The identify step answers the same whether or not the data match the registry: a PIN is
 issued either way, but a message is written only when they match, and only to the registry's
 own contact. Reasons for a refusal are shown only once the PIN has proved that the person
@@ -27,13 +32,18 @@ from selfservice.activation import completion, identity
 KIND = PURPOSE = "activation"
 ACTIVE_ENROLLMENT = {None, "", "active"}
 
+#: The steps in order, and what a return to each forgets (None: everything but the role).
+ORDER = ("role", "identify", "pin_sent", "amka", "review", "password", "done")
+FORGET_ON_RETURN = {"identify": None, "amka": {"ssn", "consent_mobile", "consent_email"},
+                    "review": {"consent_mobile", "consent_email"}}
+
 flows.register_kind(KIND, initial="role", lifetime="ACTIVATION_FLOW_SECONDS", transitions={
     "role": {"identify"},
     "identify": {"pin_sent"},
-    "pin_sent": {"pin_sent", "amka", "review"},
-    "amka": {"review"},
-    "review": {"password"},
-    "password": {"done"},
+    "pin_sent": {"pin_sent", "amka", "review", "identify"},
+    "amka": {"review", "identify"},
+    "review": {"password", "identify", "amka"},
+    "password": {"done", "identify", "amka", "review"},
 })
 
 _SECRETARIAT = _l("Contact the secretariat of your department, who keep the student registry.")
@@ -73,6 +83,36 @@ def refuse(flow: flows.Flow, code: str, **context) -> None:
     raise errors.KleidiError(code, **context)
 
 
+def passed(flow: flows.Flow, step: str) -> bool:
+    """True if the flow is past ``step`` (and not yet done)."""
+    return flow.state != flows.DONE and ORDER.index(step) < ORDER.index(flow.state)
+
+
+def can_return(flow: flows.Flow, step: str) -> bool:
+    """True if the person may go back to ``step`` and send it again."""
+    if step not in FORGET_ON_RETURN or not passed(flow, step):
+        return False
+    if step == "amka":  # shown only to those the registry holds no AMKA for
+        record = _record(flow)
+        return record is not None and not record.ssn
+    return True
+
+
+def return_to(flow: flows.Flow, step: str) -> None:
+    """Move the flow back to ``step``, forgetting what later steps gathered (the caller
+    then runs the step and commits)."""
+    if flow.state == step:
+        return
+    if not can_return(flow, step):
+        raise flows.IllegalTransition(flow, step)
+    flows.advance(flow, step)
+    forget = FORGET_ON_RETURN[step]
+    if forget is None:
+        flow.data, flow.subject = {"role": flow.data["role"]}, None
+    else:
+        flow.data = {key: value for key, value in flow.data.items() if key not in forget}
+
+
 def begin(role: str, ip: str | None) -> flows.Flow:
     """A new activation for ``role``, within the per-address hourly limit of new flows."""
     config = current_app.config
@@ -103,6 +143,9 @@ def identify(flow: flows.Flow, *, registration_id: str, mobile: str | None, emai
         flow.subject = f"registry_record:{found.record_id}"
     try:
         _send_pin(flow, ip)
+    except pins.SendLimit:
+        db.session().rollback()  # the flow stays at identify, to be tried again later
+        raise
     finally:
         left = current_app.config["ACTIVATION_IDENTIFY_MIN_SECONDS"] - (time.monotonic() - started)
         time.sleep(max(0.0, left))
@@ -183,11 +226,13 @@ def give_foreign_id(flow: flows.Flow, *, ssn: str | None, country: str | None,
 
 
 def review(flow: flows.Flow) -> dict:
-    """What the registry holds, as shown before consent."""
+    """What the registry holds, as shown before consent; ``verified`` is the channel ("sms"
+    or "email") whose contact the PIN has just proved the person holds."""
     record = _record(flow)
     email = record.ext_email
     return {"record": record, "username": flow.data["username"], "mobile": record.mobile_phone,
             "email": email if email and not _institutional(email) else None,
+            "verified": flow.data["channel"],
             "identifier": flow.data.get("ssn") or {"kind": "registry"}}
 
 

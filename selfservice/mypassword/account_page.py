@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import current_app, redirect, render_template, url_for
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from idp import attributes, consent, db, mfa
@@ -43,7 +44,9 @@ def activity(account) -> list[dict]:
 
 def connected(account) -> list[dict]:
     """The relying parties the person agreed to release attributes to."""
+    language = str(get_locale())
     return [{"relying_party": row.relying_party, "granted_at": row.granted_at,
+             "name": consent.display_name(row.relying_party, language),
              "attributes": [attributes.LABELS.get(n, n) for n in row.attribute_names]}
             for row in consent.list_for(account)]
 

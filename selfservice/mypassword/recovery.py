@@ -66,6 +66,9 @@ def identify(flow: flows.Flow, *, username: str, mobile: str | None, email: str 
         flow.subject = f"account:{account.id}"
     try:
         _send_pin(flow, ip)
+    except pins.SendLimit:
+        db.session().rollback()
+        raise
     finally:
         left = current_app.config["RECOVERY_IDENTIFY_MIN_SECONDS"] - (time.monotonic() - started)
         time.sleep(max(0.0, left))

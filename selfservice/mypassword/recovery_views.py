@@ -15,6 +15,7 @@ from selfservice.passwords import show_problems
 
 PIN_MESSAGES = {
     pins.WRONG: _l("The PIN is not correct. Check it and try again."),
+    pins.MALFORMED: pins.FORMAT_MESSAGE,
     pins.EXPIRED: _l("The PIN has expired. Ask for a new one."),
     pins.USED: _l("This PIN was already used or replaced by a newer one. Use the latest PIN, "
                   "or ask for a new one."),
@@ -32,21 +33,28 @@ def recovery_identify():
         status = 400 if request.method == "POST" else 200
         return render_template("mypassword/recovery_identify.html", form=form), status
     flow = recovery.begin(request.remote_addr)
-    recovery.identify(flow, username=form.username.data,
-                      mobile=getattr(form.mobile, "normalized", None),
-                      email=getattr(form.email, "normalized", None),
-                      language=str(get_locale()), ip=request.remote_addr)
+    try:
+        recovery.identify(flow, username=form.username.data,
+                          mobile=getattr(form.mobile, "normalized", None),
+                          email=getattr(form.email, "normalized", None),
+                          language=str(get_locale()), ip=request.remote_addr)
+    except pins.SendLimit as refused:
+        return render_template("mypassword/recovery_identify.html", form=form,
+                               limit=refused.message()), 429
     return _go(flow)
 
 
 @bp.route("/recovery/<flow_id>/pin", methods=["GET", "POST"])
 def recovery_pin_sent(flow_id):
     flow = flows.load(flow_id, recovery.KIND, expect="pin_sent")
-    form, problem, resent = PinForm(), None, False
+    form, problem, resent, limit = PinForm(), None, False, None
     if form.validate_on_submit():
         if request.form.get("action") == "resend":
-            recovery.resend(flow, request.remote_addr)
-            resent = True
+            try:
+                recovery.resend(flow, request.remote_addr)
+                resent = True
+            except pins.SendLimit as refused:
+                limit = refused.message()
         else:
             result = recovery.check_pin(flow, form.pin.data or "")
             if result == pins.OK:
@@ -55,7 +63,8 @@ def recovery_pin_sent(flow_id):
     form.pin.data = ""
     left = max(0, current_app.config["PIN_MAX_ATTEMPTS"] - flow.attempts)
     return render_template("mypassword/recovery_pin.html", form=form, flow=flow,
-                           problem=problem, resent=resent, left=left)
+                           problem=problem, resent=resent, left=left,
+                           limit=limit), 429 if limit else 200
 
 
 @bp.route("/recovery/<flow_id>/password", methods=["GET", "POST"])
