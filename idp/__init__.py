@@ -9,6 +9,7 @@ from flask_wtf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from idp import config as settings
+from idp.head_requests import HeadAsGet
 
 csrf = CSRFProtect()
 
@@ -41,7 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
     from idp.mfa import second_step
     from selfservice import activation, mypassword
 
-    jsonlog.configure(app.config["LOG_LEVEL"])
+    jsonlog.configure(app.config["LOG_LEVEL"], text=app.config.get("LOG_FORMAT") == "text")
     db.init_app(app)
     store.init_app(app)
     sessions.init_app(app)
@@ -59,6 +60,7 @@ def create_app(config: dict | None = None) -> Flask:
     mypassword.init_app(app)
     saml.init_app(app)
     oidc.init_app(app)
+    app.wsgi_app = HeadAsGet(app.wsgi_app)
     if app.config["PROXY_COUNT"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"],
                                 x_proto=app.config["PROXY_COUNT"])

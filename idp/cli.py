@@ -14,15 +14,36 @@ from idp import db, demo, i18n, keys, migrate
 from idp.identity import accounts, registry
 
 
+#: Commands that run as services: their logs go to a collector, as JSON lines.
+SERVICES = {"serve", "worker"}
+
+
 def _app(*_args, **_kwargs):
     from idp import create_app
 
-    return create_app()
+    args = sys.argv[1:]
+    as_json = "--json" in args or bool(SERVICES & set(args[:1]))
+    return create_app({"LOG_FORMAT": "json" if as_json else "text"})
 
 
-@click.group(cls=FlaskGroup, create_app=_app, add_default_commands=False)
+class KleidiGroup(FlaskGroup):
+    """Flask's command group (the app and its context for every command) without Flask's
+    own options (--app, --env-file, --debug): ``kleidi --help`` shows Kleidi's commands."""
+
+    def __init__(self, **kwargs):
+        super().__init__(add_default_commands=False, add_version_option=False,
+                         load_dotenv=False, **kwargs)
+        self.params = [param for param in self.params
+                       if param.name not in {"app", "env_file", "debug"}]
+
+
+@click.group(cls=KleidiGroup, create_app=_app)
+@click.version_option(package_name="kleidi", prog_name="kleidi")
 def main():
-    """Kleidi, the identity provider: see README.md."""
+    """Kleidi, the identity provider of the institution: SAML 2.0, OpenID Connect and
+    account self-service. Settings come from KLEIDI_* environment variables or the TOML file
+    named by KLEIDI_CONFIG (see idp/config.py). Every command prints text; those that give
+    --json print JSON for scripts."""
 
 
 def init_app(app) -> None:

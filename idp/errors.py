@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from flask import Flask, g, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -71,6 +71,13 @@ GEN_UNAVAILABLE = define("GEN-007", 503, _l("Service temporarily unavailable"),
 _HTTP_CODES = {404: "GEN-001", 405: "GEN-002", 413: "GEN-004", 400: "GEN-006"}
 
 
+def support_address(code: str) -> str:
+    """Where a person who met ``code`` writes: activation problems go to the office that keeps
+    the student registry (ACTIVATION_SUPPORT_EMAIL), everything else to the helpdesk."""
+    config = current_app.config
+    return config["ACTIVATION_SUPPORT_EMAIL"] if code.startswith("ACT-") else config["SUPPORT_EMAIL"]
+
+
 def render(entry: ErrorCode, status: int | None = None):
     """The error page for ``entry`` (HTML, with the support instructions)."""
     body = render_template("errors/error.html", error=entry, request_id=g.get("request_id"))
@@ -101,6 +108,7 @@ def _handle_unexpected(error: Exception):
 
 
 def init_app(app: Flask) -> None:
+    app.add_template_global(support_address)
     app.register_error_handler(KleidiError, _handle_kleidi)
     app.register_error_handler(CSRFError, _handle_csrf)
     app.register_error_handler(HTTPException, _handle_http)

@@ -1,4 +1,6 @@
-"""Logs as JSON lines on standard error, with secrets kept out."""
+"""Logs on standard error, with secrets kept out: JSON lines in a server (and for a command
+given ``--json``), readable lines for a person at a terminal (the other ``kleidi`` commands,
+which create the app with ``LOG_FORMAT`` "text")."""
 
 from __future__ import annotations
 
@@ -42,12 +44,27 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
-def configure(level: str) -> None:
-    """Send every log record to standard error as JSON (once per process)."""
+class TextFormatter(logging.Formatter):
+    """One readable line: level, message, then the (cleaned) extras as key=value."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        extras = _clean({k: v for k, v in vars(record).items() if k not in _STANDARD})
+        details = " ".join(f"{key}={value}" for key, value in extras.items())
+        line = f"{record.levelname.lower()}: {record.getMessage()}" + (f" ({details})" if details
+                                                                     else "")
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+def configure(level: str, *, text: bool = False) -> None:
+    """Send every log record to standard error, as JSON or as text (once per process)."""
     root = logging.getLogger()
-    if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
+    if any(isinstance(h.formatter, JsonFormatter | TextFormatter) for h in root.handlers):
         return
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
+    handler.setFormatter(TextFormatter() if text else JsonFormatter())
     root.addHandler(handler)
     root.setLevel(level)
+    # xmlschema (under pysaml2) reports each schema it loads at INFO: noise, in any format
+    logging.getLogger("xmlschema").setLevel(max(logging.WARNING, root.level))

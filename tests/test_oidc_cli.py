@@ -14,7 +14,15 @@ from idp.oidc import clients, signing, tokens
 
 
 def _add(app, *args):
-    return app.test_cli_runner().invoke(args=["client", "add", *args])
+    return app.test_cli_runner().invoke(args=["client", "add", "--json", *args])
+
+
+def test_client_add_speaks_text_without_json(app):
+    result = app.test_cli_runner().invoke(args=["client", "add", "--name", "E-class",
+                                                "--redirect-uri", "https://rp.example.org/a"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("client registered\n  client_id: ")
+    assert "client_secret: " in result.output and "{" not in result.output
 
 
 def test_client_add_prints_id_and_secret_once_and_stores_a_hash(app):

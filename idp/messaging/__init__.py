@@ -9,7 +9,8 @@ configured gateway of its channel:
 
 The "dev" gateway keeps messages for ``kleidi outbox`` to print. Message texts are the
 templates ``templates/messages/<name>.<channel>.txt`` (first line of an email: its subject),
-rendered with the person's language.
+rendered with the person's language. SMS texts are sent in the GSM alphabet (Greek in
+capitals), one segment each (:mod:`idp.messaging.gsm`), and name the institution.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from flask import Flask, current_app, render_template
 from flask_babel import force_locale
 
 from idp.config import ConfigurationError
-from idp.messaging import outbox
+from idp.messaging import gsm, outbox
 from idp.messaging.gateways import DevGateway, HTTPSMSGateway, SMTPGateway
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def render(name: str, channel: str, language: str, **context) -> tuple[str, str]
     if channel == "email":
         subject, _, body = text.partition("\n")
         return subject.strip(), body.strip() + "\n"
-    return "", text
+    return "", gsm.to_gsm(" ".join(text.split()))  # one line, one segment (see gsm)
 
 
 def enqueue(channel: str, recipient: str, name: str, language: str, **context) -> bool:

@@ -50,6 +50,9 @@ errors.define("MFA-003", 429, _l("Too many wrong codes for this account"),
 errors.define("MFA-004", 200, _l("Wrong code"),
               _l("That code is not right, or it was already used. Enter the current code from "
                  "your authenticator app, or one of your unused recovery codes."))
+errors.define("MFA-005", 200, _l("This code was just used"),
+              _l("Each code works once. Wait until your authenticator app shows the next code "
+                 "(a new one every 30 seconds) and enter that one."))
 
 
 def enrolled(account: Account) -> bool:

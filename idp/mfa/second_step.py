@@ -35,6 +35,10 @@ def second_step():
     if not form.validate_on_submit():
         return render_template("mypassword/second_step.html", form=form, error=None)
     method = _check(account, form.code.data)
+    if method is None and totp.was_reused(account, form.code.data):
+        form.code.data = ""  # the right code, a moment late: not a guess, so not counted
+        return render_template("mypassword/second_step.html", form=form,
+                               error=CATALOGUE["MFA-005"]), 200
     if method is None:
         return _wrong(pending, account, form)
     session.pop(PENDING, None)

@@ -99,6 +99,20 @@ def provisioning_uri(account: Account, secret: str) -> str:
         name=account.eppn, issuer_name=issuer)
 
 
+def was_reused(account: Account, code: str) -> bool:
+    """True if ``code`` is a current code of the account whose time step was already used
+    (a second login within the same 30 seconds), so the page can say to wait for the next."""
+    row = authenticator(account)
+    last = store().get(f"totp:last:{account.id}")
+    code = (code or "").strip().replace(" ", "")
+    if row is None or last is None or len(code) != DIGITS or not code.isdigit():
+        return False
+    totp = pyotp.TOTP(unseal(account.id, row.secret_sealed), digits=DIGITS, interval=STEP_SECONDS)
+    now_step, window = totp.timecode(clock.now()), current_app.config["TOTP_VALID_WINDOW"]
+    return any(step <= last["step"] and hmac.compare_digest(totp.generate_otp(step), code)
+               for step in range(now_step - window, now_step + window + 1))
+
+
 def qr_data_uri(uri: str) -> str:
     """The QR code of ``uri`` as an SVG data URI, made here: the page needs no script."""
     return segno.make(uri, error="m").svg_data_uri(scale=5, border=2)

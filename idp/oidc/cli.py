@@ -33,10 +33,11 @@ client_group = AppGroup("client", help="OpenID Connect clients.")
 @click.option("--backchannel-logout-uri", default=None)
 @click.option("--id-token-alg", type=click.Choice(signing.ALGORITHMS), default="RS256")
 @click.option("--no-refresh", is_flag=True, help="Issue no refresh tokens to this client.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @with_appcontext
 def add_client(redirect_uris, name, kind, auth_method, scopes, sector, jwks_file, post_logout,
-               backchannel_logout_uri, id_token_alg, no_refresh):
-    """Register a client; prints its id (and secret, shown only this once) as JSON."""
+               backchannel_logout_uri, id_token_alg, no_refresh, as_json):
+    """Register a client; prints its id (and secret, shown only this once)."""
     try:
         client, secret = clients.add_client(
             redirect_uris=list(redirect_uris), name=name,
@@ -53,7 +54,13 @@ def add_client(redirect_uris, name, kind, auth_method, scopes, sector, jwks_file
     out = {"client_id": client.client_id, "token_endpoint_auth_method": client.auth_method}
     if secret:
         out["client_secret"] = secret
-    click.echo(json.dumps(out))
+    if as_json:
+        click.echo(json.dumps(out))
+        return
+    click.echo(f"client registered\n  client_id: {client.client_id}\n"
+               f"  token endpoint authentication: {client.auth_method}")
+    if secret:
+        click.echo(f"  client_secret: {secret}\n(the secret is shown only this once: store it now)")
 
 
 oidc_group = AppGroup("oidc", help="OpenID Connect provider upkeep.")

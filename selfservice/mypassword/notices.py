@@ -12,6 +12,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from idp import clock, messaging
+from idp.branding import local_time
 from idp.identity.models import Account
 
 TEXTS = {
@@ -29,6 +30,19 @@ TEXTS = {
 }
 
 
+#: The same, short enough for one SMS with the institution's name and the helpdesk address.
+SMS_TEXTS = {
+    "password_changed": _l("Password of %(username)s changed %(when)s."),
+    "password_reset": _l("Password of %(username)s reset with a PIN %(when)s."),
+    "mobile_changed": _l("Recovery mobile of %(username)s changed %(when)s; this number no "
+                         "longer gets its messages."),
+    "email_changed": _l("Recovery email of %(username)s changed %(when)s; this address no "
+                        "longer gets its messages."),
+    "second_factor_added": _l("Second factor added to %(username)s %(when)s."),
+    "second_factor_removed": _l("Second factor removed from %(username)s %(when)s."),
+}
+
+
 def contacts(account: Account) -> list[tuple[str, str]]:
     """The (channel, recipient) pairs registered for the account."""
     found = []
@@ -43,8 +57,8 @@ def send(account: Account, kind: str, *, to: list[tuple[str, str]] | None = None
     """Queue notice ``kind`` to ``to`` (default: every registered contact); how many."""
     language = str(get_locale())
     context = {
-        "text": TEXTS[kind], "username": account.username,
-        "when": clock.now().strftime("%Y-%m-%d %H:%M UTC"),
+        "text": TEXTS[kind], "sms_text": SMS_TEXTS[kind], "username": account.username,
+        "when": local_time(clock.now()),  # in the institution's time zone, like the pages
         "support": current_app.config["SUPPORT_EMAIL"],
         "organization": current_app.config[f"ORGANIZATION_NAME_{language.upper()}"],
     }

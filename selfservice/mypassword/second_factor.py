@@ -55,7 +55,7 @@ def second_factor_setup(account):
     uri = totp.provisioning_uri(account, secret)
     key = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
     return render_template("mypassword/second_factor_setup.html", form=form, error=error,
-                           qr=totp.qr_data_uri(uri), key=key), 200
+                           qr=totp.qr_data_uri(uri), key=key, uri=uri), 200
 
 
 @bp.route("/account/second-factor/recovery-codes", methods=["GET", "POST"])
