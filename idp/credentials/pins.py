@@ -107,13 +107,15 @@ def new_pin() -> str:
     return f"{secrets.randbelow(10 ** DIGITS):0{DIGITS}d}"
 
 
-def issue(flow: flows.Flow, purpose: str, *, contact: str, ip: str | None) -> str:
+def issue(flow: flows.Flow, purpose: str, *, contact: str, ip: str | None,
+          resend: bool = False) -> str:
     """A new PIN for ``flow``; any earlier one for the same purpose stops working.
 
-    Raises PIN-001 when a sending limit is reached. The caller writes the message (in the
-    same transaction) and commits.
+    Raises PIN-001 (:class:`SendLimit`) when a sending limit is reached; ``resend`` is true
+    when the person asked for the PIN again. The caller writes the message (in the same
+    transaction) and commits.
     """
-    enforce_limits(flow, purpose, contact, ip)
+    enforce_limits(flow, purpose, contact, ip, resend=resend)
     now = clock.now()
     session = db.session()
     session.execute(
@@ -127,8 +129,10 @@ def issue(flow: flows.Flow, purpose: str, *, contact: str, ip: str | None) -> st
     return pin
 
 
-def enforce_limits(flow: flows.Flow, purpose: str, contact: str, ip: str | None) -> None:
-    """Raise :class:`SendLimit` when this flow, contact or address may not be sent a PIN now."""
+def enforce_limits(flow: flows.Flow, purpose: str, contact: str, ip: str | None, *,
+                   resend: bool = False) -> None:
+    """Raise :class:`SendLimit` when this flow, contact or address may not be sent a PIN now
+    (a ``resend``, the same PIN asked for again, also waits PIN_RESEND_WAIT_SECONDS)."""
     config = current_app.config
     sent, last = db.session().execute(
         sa.select(sa.func.count(), sa.func.max(Pin.created_at))
@@ -136,7 +140,7 @@ def enforce_limits(flow: flows.Flow, purpose: str, contact: str, ip: str | None)
     ).one()
     if sent > config["PIN_RESENDS_PER_FLOW"]:
         raise SendLimit("flow", None)
-    if last is not None:
+    if resend and last is not None:
         wait = config["PIN_RESEND_WAIT_SECONDS"] - (clock.now() - _aware(last)).total_seconds()
         if wait > 0:
             raise SendLimit("interval", math.ceil(wait))

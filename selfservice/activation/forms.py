@@ -16,16 +16,24 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from idp.credentials.password_policy import fold
 from selfservice.activation import identity
 
 ROLE_LABELS = {"student": _l("I am a student")}
 
 
+#: Two-letter codes in CLDR that are no country: the EU, the euro area, the UN, "unknown",
+#: "outlying Oceania", pseudo-locales, and territories with no ISO 3166-1 code of their own.
+NOT_COUNTRIES = {"EU", "EZ", "UN", "ZZ", "QO", "XA", "XB", "AC", "CP", "CQ", "DG", "EA", "IC",
+                 "TA"}
+
+
 def countries() -> list[SelectChoice]:
-    """Two-letter country codes with their names in the page's language, Greece first."""
+    """Countries with their names in the page's language, Greece first, then in the
+    language's alphabetical order (accents and case ignored, as a dictionary sorts them)."""
     names = Locale.parse(str(get_locale())).territories
-    codes = sorted((code for code in names if len(code) == 2 and code.isalpha()),
-                   key=lambda code: names[code])
+    codes = sorted((code for code in names if len(code) == 2 and code.isalpha()
+                    and code not in NOT_COUNTRIES), key=lambda code: fold(names[code]))
     return [SelectChoice("GR", names["GR"])] + [
         SelectChoice(code, names[code]) for code in codes if code != "GR"]
 

@@ -154,11 +154,11 @@ def identify(flow: flows.Flow, *, registration_id: str, mobile: str | None, emai
 def resend(flow: flows.Flow, ip: str | None) -> None:
     """A new PIN (the previous one stops working), within the sending limits."""
     flows.advance(flow, "pin_sent")
-    _send_pin(flow, ip)
+    _send_pin(flow, ip, resend=True)
 
 
-def _send_pin(flow: flows.Flow, ip: str | None) -> None:
-    pin = pins.issue(flow, PURPOSE, contact=flow.data["contact_key"], ip=ip)
+def _send_pin(flow: flows.Flow, ip: str | None, resend: bool = False) -> None:
+    pin = pins.issue(flow, PURPOSE, contact=flow.data["contact_key"], ip=ip, resend=resend)
     record = _record(flow)
     channel, language = flow.data["channel"], flow.data["language"]
     context = {"pin": pin, "minutes": current_app.config["PIN_TTL_SECONDS"] // 60,

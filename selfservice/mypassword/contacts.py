@@ -67,12 +67,12 @@ def load(flow_id: str, account: Account, state: str) -> flows.Flow:
 
 def resend(flow: flows.Flow, ip: str | None) -> None:
     flows.advance(flow, "pin_sent")
-    _send_pin(flow, ip)
+    _send_pin(flow, ip, resend=True)
 
 
-def _send_pin(flow: flows.Flow, ip: str | None) -> None:
+def _send_pin(flow: flows.Flow, ip: str | None, resend: bool = False) -> None:
     value, language = flow.data["value"], flow.data["language"]
-    pin = pins.issue(flow, PURPOSE, contact=pins.contact_key(value), ip=ip)
+    pin = pins.issue(flow, PURPOSE, contact=pins.contact_key(value), ip=ip, resend=resend)
     messaging.enqueue(CHANNELS[flow.data["kind"]], value, "pin", language, pin=pin,
                       minutes=current_app.config["PIN_TTL_SECONDS"] // 60,
                       service=_l("Contact verification"),
