@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install translations lint clean
+.PHONY: run run-akti test install translations lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,3 +29,9 @@ test: install translations
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
+
+# The demo under a second brand (examples/akti): its own name, colours, logo and login page.
+run-akti: install translations
+	KLEIDI_CONFIG=examples/akti/kleidi.toml $(BIN)/kleidi init
+	KLEIDI_CONFIG=examples/akti/kleidi.toml $(BIN)/kleidi demo
+	KLEIDI_CONFIG=examples/akti/kleidi.toml $(BIN)/kleidi serve --port 5000
