@@ -13,7 +13,6 @@ from flask.cli import FlaskGroup, with_appcontext
 from idp import db, demo, i18n, keys, migrate
 from idp.identity import accounts, registry
 
-
 #: Commands that run as services: their logs go to a collector, as JSON lines.
 SERVICES = {"serve", "worker"}
 

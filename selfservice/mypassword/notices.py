@@ -34,10 +34,8 @@ TEXTS = {
 SMS_TEXTS = {
     "password_changed": _l("Password of %(username)s changed %(when)s."),
     "password_reset": _l("Password of %(username)s reset with a PIN %(when)s."),
-    "mobile_changed": _l("Recovery mobile of %(username)s changed %(when)s; this number no "
-                         "longer gets its messages."),
-    "email_changed": _l("Recovery email of %(username)s changed %(when)s; this address no "
-                        "longer gets its messages."),
+    "mobile_changed": _l("Recovery mobile of %(username)s changed %(when)s."),
+    "email_changed": _l("Recovery email of %(username)s changed %(when)s."),
     "second_factor_added": _l("Second factor added to %(username)s %(when)s."),
     "second_factor_removed": _l("Second factor removed from %(username)s %(when)s."),
 }
