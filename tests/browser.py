@@ -1,8 +1,9 @@
 """What every browser test checks on every page state, and a phone to check it on.
 
-Use from a browser test (see ``test_usability_browser.py``)::
+Use from a browser test (see ``test_usability_browser.py``; the ``phone`` fixture is in
+``conftest.py``)::
 
-    from browser import phone  # the fixture
+    from browser import assert_no_axe_violations, assert_no_horizontal_overflow
 
     def test_my_page(phone, live_app):
         page = phone("en")                      # 360 px wide, JavaScript on
@@ -13,7 +14,7 @@ Use from a browser test (see ``test_usability_browser.py``)::
         assert_no_axe_violations(page)
         phone.shoot(page, "my-page")            # test-artifacts/<test name>/NN-my-page.png
 
-axe-core comes from the npm registry (``tests/interop/package.json``, installed outside the
+The checks need the page's JavaScript on (axe-core runs inside it). axe-core comes from the npm registry (``tests/interop/package.json``, installed outside the
 repository by ``tests/interop/node_env.py``) and is run inside the page through the browser's
 debugging protocol, not as a script tag, so that it works under any content security policy
 and with JavaScript switched off for the page's own scripts. Browsers are Debian's
@@ -25,9 +26,6 @@ from __future__ import annotations
 import shutil
 from functools import cache
 from pathlib import Path
-
-import pytest
-from conftest import CHROMIUM
 
 from idp.config import ROOT
 
@@ -101,16 +99,9 @@ class Phone:
         assert_no_axe_violations(page)
 
 
-@pytest.fixture
-def phone(sync_playwright, request):
-    """``phone(language)``: a new 360 px page; ``phone.check(page, name)`` on each state."""
-    folder = ARTIFACTS / request.node.name.removeprefix("test_").replace("[", "-").rstrip("]")
+def artifacts_folder(test_name: str) -> Path:
+    """A fresh ``test-artifacts/<test name>/`` for a test's screenshots."""
+    folder = ARTIFACTS / test_name.removeprefix("test_").replace("[", "-").rstrip("]")
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM,
-                                             args=["--no-sandbox", "--disable-gpu"])
-        try:
-            yield Phone(browser, folder)
-        finally:
-            browser.close()
+    return folder

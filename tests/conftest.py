@@ -259,6 +259,22 @@ def sync_playwright():
 
 
 @pytest.fixture
+def phone(sync_playwright, request):
+    """``phone(language)``: a new page on a 360 px phone; ``phone.check(page, name)`` checks
+    a state of it (no sideways scrolling, no axe-core violation) and photographs it into
+    ``test-artifacts/<test name>/`` (see ``tests/browser.py``)."""
+    from browser import Phone, artifacts_folder
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM,
+                                             args=["--no-sandbox", "--disable-gpu"])
+        try:
+            yield Phone(browser, artifacts_folder(request.node.name))
+        finally:
+            browser.close()
+
+
+@pytest.fixture
 def live_app(app):
     """The test app served over HTTP on a free loopback port."""
     with socket.socket() as probe:

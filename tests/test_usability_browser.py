@@ -12,7 +12,7 @@ from datetime import date
 from urllib.parse import urlencode
 
 import pytest
-from browser import phone  # noqa: F401  (the fixture)
+from browser import assert_no_horizontal_overflow
 from mfa_helpers import account
 from oidc_support import auth_params, register
 from test_activation_flow import amka_for
@@ -164,8 +164,6 @@ def test_the_skip_link_appears_on_focus(phone, live_app):
 
 
 def test_nothing_scrolls_sideways_on_the_narrowest_phones(phone, live_app, make_account):
-    from browser import assert_no_horizontal_overflow
-
     username, password = make_account(USERNAME, password=PASSWORD["el"],
                                       external_email="maria.papadopoulou.long.address@example.org")
     for width in (320, 375):
