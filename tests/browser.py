@@ -14,10 +14,10 @@ Use from a browser test (see ``test_usability_browser.py``; the ``phone`` fixtur
         assert_no_axe_violations(page)
         phone.shoot(page, "my-page")            # test-artifacts/<test name>/NN-my-page.png
 
-The checks need the page's JavaScript on (axe-core runs inside it). axe-core comes from the npm registry (``tests/interop/package.json``, installed outside the
-repository by ``tests/interop/node_env.py``) and is run inside the page through the browser's
-debugging protocol, not as a script tag, so that it works under any content security policy
-and with JavaScript switched off for the page's own scripts. Browsers are Debian's
+The checks need the page's JavaScript on (axe-core runs inside it). axe-core comes from the
+npm registry (``tests/interop/package.json``, installed outside the repository by
+``tests/interop/node_env.py``) and is run inside the page through the browser's debugging
+protocol, not as a script tag, so that it works under any content security policy. Browsers are Debian's
 ``chromium``; Playwright never downloads one.
 """
 
