@@ -31,13 +31,27 @@ def akti(base_settings):
     app.extensions["kleidi.store"].clear()
 
 
-def test_a_folder_of_templates_replaces_any_page(base_settings, tmp_path):
+@pytest.fixture
+def build(base_settings):
+    """``build(**settings)``: an app with these settings, its connections closed afterwards."""
+    made = []
+
+    def make(**settings):
+        made.append(create_app({**base_settings, **settings}))
+        return made[-1]
+
+    yield make
+    for app in made:
+        with app.app_context():
+            db.dispose()
+
+
+def test_a_folder_of_templates_replaces_any_page(build, tmp_path):
     (tmp_path / "login").mkdir()
     (tmp_path / "login" / "login.html").write_text(
         '{% extends "base.html" %}{% block title %}Είσοδος{% endblock %}'
         '{% block content %}<h1>Είσοδος στο Ίδρυμα</h1>{% endblock %}', encoding="utf-8")
-    app = create_app({**base_settings, "TEMPLATES_DIR": str(tmp_path)})
-    client = app.test_client()
+    client = build(TEMPLATES_DIR=str(tmp_path)).test_client()
     login = client.get("/login").get_data(as_text=True)
     assert "<h1>Είσοδος στο Ίδρυμα</h1>" in login and 'name="password"' not in login
     assert "<h1>Ενεργοποίηση λογαριασμού</h1>" in client.get("/activate/").get_data(as_text=True)
@@ -88,11 +102,9 @@ def test_the_logo_and_the_favicon(client):
 
 
 @pytest.mark.parametrize("zone", ["Europe/Athens", "America/New_York"])
-def test_times_on_the_account_page_are_in_the_institutions_time_zone(base_settings, login,
+def test_times_on_the_account_page_are_in_the_institutions_time_zone(build, login,
                                                                      make_account, zone, app):
-    app.config["TIME_ZONE"] = zone
-    branded = create_app({**base_settings, "STORE_PREFIX": app.config["STORE_PREFIX"],
-                          "TIME_ZONE": zone})
+    branded = build(STORE_PREFIX=app.config["STORE_PREFIX"], TIME_ZONE=zone)
     username, password = make_account()
     moment = datetime(2026, 7, 1, 9, 30, tzinfo=UTC)
     with branded.app_context():
