@@ -5,13 +5,15 @@ account back; a staff member whose role ended is deactivated everywhere at once.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from lifecycle_support import DAY, account_of, enrolled, hr_row, import_feed, student_row, today
 from oidc_support import auth_params, code_flow, pkce, register, token_request
 
-from idp import db
+from idp import db, messaging
 from idp.identity import accounts, lifecycle, services
 
 
@@ -49,6 +51,7 @@ def test_a_graduate_is_warned_moved_to_alumni_and_extended_by_the_office(
     warnings = _warnings(outbox)
     assert len(warnings) == 2 and "(in 7 days)" in warnings[1]["body"]
     assert "certificate of studies" in warnings[1]["body"]  # how to prove it, and to whom
+    assert "βεβαίωση σπουδών" in warnings[1]["body"]  # in Greek first
     assert "accounts@example.edu" in warnings[1]["body"]
 
     clock.advance(22 * DAY)  # day 45: past the end (day 30) and 14 days of grace
@@ -100,16 +103,33 @@ def test_a_staff_member_whose_role_ended_is_deactivated_everywhere_at_once(
     userinfo = client.get("/oidc/userinfo",
                           headers={"Authorization": f"Bearer {tokens['access_token']}"})
     assert userinfo.status_code == 401
-    page = login(app.test_client(), username, password)
-    body = page.get_data(as_text=True)
-    assert page.status_code == 403 and "LIFE-001" in body
-    assert "accounts@example.edu" in body and "certificate of studies" in body
+    for lang, proof in (("el", "βεβαίωση σπουδών"), ("en", "certificate of studies")):
+        browser = app.test_client()
+        browser.set_cookie("kleidi_lang", lang, domain="localhost")
+        page = login(browser, username, password)
+        body = page.get_data(as_text=True)
+        assert page.status_code == 403 and "LIFE-001" in body
+        assert "accounts@example.edu" in body and proof in body
 
 
-def test_the_run_is_in_the_worker_schedule(app):
-    assert (lifecycle.run, app.config["LIFECYCLE_RUN_SECONDS"]) in [
-        (task.__wrapped__ if hasattr(task, "__wrapped__") else task, every)
-        for task, every in app.extensions["kleidi.periodic"]]
+def test_the_worker_runs_the_lifecycle(app, outbox):
+    enrolled(app, source="hr", role="academic_fellow", registration="H8")
+    end = today(app) + timedelta(days=6)
+    import_feed(app, "hr", [hr_row("H8", role="academic_fellow", contractEnd=end.isoformat())])
+    stop = threading.Event()
+    worker = threading.Thread(target=messaging.run_worker,
+                              kwargs={"app": app, "interval": 0.05, "stop": stop})
+    worker.start()
+    try:
+        for _ in range(100):
+            with app.app_context():
+                if db.session().query(lifecycle.Notice).count():
+                    break
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        worker.join(10)
+    assert [w["body"].count("(in 6 days)") for w in _warnings(outbox)] == [1]
 
 
 def test_warnings_go_once_even_when_runs_repeat_and_skip_days(app, clock, outbox):
