@@ -5,8 +5,9 @@ The policy is configuration (``VALIDITY``): per role a rule — ``"life"`` (no e
 end date) or ``{"years": N}`` (N years from activation) — and the services that survive the
 end (``keeps``; students keep their email, so their account moves to the alumni state rather
 than being deactivated). A role the registry ends without notice (a graduation) keeps the
-account valid ``LIFECYCLE_NOTICE_DAYS`` more, so that the warnings come ahead of the end. An account's end is the latest of its affiliations' ends and of any
-extension the account office recorded: one open-ended affiliation means no end.
+account valid ``LIFECYCLE_NOTICE_DAYS`` more, so that the warnings come ahead of the end.
+An account's end is the latest of its affiliations' ends and of any extension the account
+office recorded: one open-ended affiliation means no end.
 """
 
 from __future__ import annotations
