@@ -104,7 +104,7 @@ def person_attributes(account: Account, lang: str = "en") -> dict[str, list[str]
         "affiliation": affiliations,
         "scoped_affiliation": [f"{value}@{scope}" for value in affiliations],
         "primary_affiliation": [p] if (p := roles.primary_affiliation(names)) else [],
-        "entitlement": services.entitlements(account),
+        "entitlement": services.entitlements(account, names),
         "display_name": [f"{given} {family}".strip()],
         "given_name": [given],
         "family_name": [family],

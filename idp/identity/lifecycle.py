@@ -66,7 +66,7 @@ def run(as_of: date | None = None, *, dry_run: bool = False, actor: str = "lifec
         _end_past_contracts(report, actor)
         for account in session.scalars(sa.select(Account).where(
                 Account.kind == "personal", Account.status == "active",
-                Account.alumni_since.is_(None)).order_by(Account.id)):
+                Account.alumni_since.is_(None)).order_by(Account.id)).all():
             _step(account, report, actor)
     except BaseException:
         session.rollback()
@@ -94,7 +94,7 @@ def _end_past_contracts(report: Report, actor: str) -> None:
     from idp.messaging import webhooks
 
     for affiliation in db.session().scalars(sa.select(Affiliation).where(
-            Affiliation.status == "active", Affiliation.valid_through < report.as_of)):
+            Affiliation.status == "active", Affiliation.valid_through < report.as_of)).all():
         affiliation.status = "ended"
         for account in affiliation.person.accounts:
             report.add("affiliation_ended", account, role=affiliation.role)

@@ -66,22 +66,29 @@ def label(name: str):
     return LABELS.get(name, name)
 
 
+# Prepared once: every answer to a relying party reads them (for eduPersonEntitlement).
+_ROLES = sa.select(Affiliation.role).where(Affiliation.person_id == sa.bindparam("person_id"),
+                                           Affiliation.status == "active")
+_CHOICES = sa.select(AccountService.service, AccountService.enabled).where(
+    AccountService.account_id == sa.bindparam("account_id"))
+
+
 def _roles(account) -> list[str]:
-    return list(db.session().scalars(sa.select(Affiliation.role).where(
-        Affiliation.person_id == account.person_id, Affiliation.status == "active")))
+    return [row.role for row in db.read(_ROLES, person_id=account.person_id)]
 
 
 def _matches(roles: list[str], allowed: list[str]) -> bool:
     return "*" in allowed or any(role in allowed for role in roles)
 
 
-def eligible(account) -> list[str]:
-    """The services the account may have, in catalogue order."""
+def eligible(account, roles: list[str] | None = None) -> list[str]:
+    """The services the account may have, in catalogue order (``roles``: its active roles,
+    when already read)."""
     if account.status != "active":
         return []
     from idp.identity import validity
 
-    roles = _roles(account)
+    roles = _roles(account) if roles is None else roles
     if getattr(account, "alumni_since", None) is not None:
         kept = validity.kept_services(account)
         return [name for name, entry in catalogue().items()
@@ -89,29 +96,29 @@ def eligible(account) -> list[str]:
     return [name for name, entry in catalogue().items() if _matches(roles, entry["eligible"])]
 
 
-def states(account) -> list[Service]:
+def states(account, roles: list[str] | None = None) -> list[Service]:
     """Every service the account is eligible for, with whether it is on."""
-    choices = dict(db.session().execute(sa.select(AccountService.service, AccountService.enabled)
-                                        .where(AccountService.account_id == account.id)).all())
-    roles = _roles(account)
+    choices = dict(db.read(_CHOICES, account_id=account.id))
+    roles = _roles(account) if roles is None else roles
     found = []
-    for name in eligible(account):
+    for name in eligible(account, roles):
         entry = catalogue()[name]
         on = choices.get(name, _matches(roles, entry.get("default", [])))
         found.append(Service(name, label(name), bool(on), bool(entry.get("survives"))))
     return found
 
 
-def enabled(account) -> list[str]:
+def enabled(account, roles: list[str] | None = None) -> list[str]:
     """The names of the services that are on for the account."""
-    return [service.name for service in states(account) if service.enabled]
+    return [service.name for service in states(account, roles) if service.enabled]
 
 
-def entitlements(account) -> list[str]:
-    """eduPersonEntitlement values of the account's services that are on."""
-    scope = current_app.config["SCOPE"]
-    return [catalogue()[name]["entitlement"].format(domain=scope)
-            for name in enabled(account) if catalogue()[name].get("entitlement")]
+def entitlements(account, roles: list[str] | None = None) -> list[str]:
+    """eduPersonEntitlement values of the account's services that are on (``roles``: the
+    active roles, when the caller has read them already)."""
+    scope, entries = current_app.config["SCOPE"], catalogue()
+    return [entries[name]["entitlement"].format(domain=scope)
+            for name in enabled(account, roles) if entries[name].get("entitlement")]
 
 
 def relying_parties(account) -> set[str]:
