@@ -135,3 +135,44 @@ def test_a_dry_run_prints_the_changes_and_writes_nothing(app, tmp_path):
     with app.app_context():
         assert db.session().scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
             AuditEvent.event.like("registry.%"))) == 0
+
+
+def test_the_registry_that_suspended_an_account_enables_it_again(app, login):
+    username, password = enrolled(app)
+    import_feed(app, "students", [student_row(status="suspended")])
+    assert login(app.test_client(), username, password).status_code == 403
+    report = import_feed(app, "students", [student_row(status="active")])
+    assert report.changes.counts["account_enabled"] == 1
+    assert login(app.test_client(), username, password).status_code == 302
+
+
+def test_an_account_the_helpdesk_disabled_stays_disabled(app):
+    username, _ = enrolled(app)
+    with app.app_context():
+        from idp.identity import accounts
+
+        accounts.disable(accounts.find_by_username(username), "lost laptop", "helpdesk")
+        db.session().commit()
+    report = import_feed(app, "students", [student_row(status="active")])
+    assert "account_enabled" not in report.changes.counts
+
+
+def test_a_new_role_reinstates_a_deactivated_account(app, login):
+    username, password = enrolled(app, source="hr", role="staff", registration="H1")
+    import_feed(app, "hr", [hr_row("H1", status="inactive")])
+    with app.app_context():
+        from idp.identity import accounts
+
+        accounts.find_by_username(username).status = "expired"  # as the lifecycle run does
+        db.session().commit()
+    assert login(app.test_client(), username, password).status_code == 403
+    report = import_feed(app, "hr", [hr_row("H1")])  # the same role again
+    assert report.changes.counts["account_reinstated"] == 1
+    assert login(app.test_client(), username, password).status_code == 302
+
+
+def test_importing_the_same_feed_again_changes_nothing(app):
+    enrolled(app)
+    first = import_feed(app, "students", [student_row(status="graduated")])
+    again = import_feed(app, "students", [student_row(status="graduated")])
+    assert first.changes.counts and not again.changes.counts and again.unchanged == 1

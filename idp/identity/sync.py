@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from idp import audit, clock, db
+from idp.audit import AuditEvent
 from idp.identity import accounts, lifecycle, validity
 from idp.identity.models import Account, Affiliation, Person, RegistryRecord
 
@@ -76,13 +77,26 @@ def reconcile(record: RegistryRecord, changes: Changes) -> None:
     _names(person, record, changes)
     started = _affiliation(person, record, changes)
     status = (record.enrollment_status or "").lower()
+    suspended = status in current_app.config["REGISTRY_SUSPENDED_STATUSES"]
     for account in _personal_accounts(person):
-        if status in current_app.config["REGISTRY_SUSPENDED_STATUSES"]:
-            if accounts.disable(account, f"registry: {status}", changes.actor):
-                changes.add("account_disabled", record, person, username=account.username)
+        if suspended and accounts.disable(account, f"registry: {status}", changes.actor):
+            changes.add("account_disabled", record, person, username=account.username)
+        elif not suspended and _disabled_by_registry(account):
+            accounts.enable(account, f"registry: {status or 'active'}", changes.actor)
+            changes.add("account_enabled", record, person, username=account.username)
         validity.refresh(account)
         if started and lifecycle.reinstate(account, actor=changes.actor, reason="registry"):
             changes.add("account_reinstated", record, person, username=account.username)
+
+
+def _disabled_by_registry(account: Account) -> bool:
+    """Disabled because a registry said suspended (not by the helpdesk, who enables it)."""
+    if account.status != "disabled":
+        return False
+    last = db.session().scalar(sa.select(AuditEvent.detail).where(
+        AuditEvent.account_id == account.id, AuditEvent.event == "account.disabled")
+        .order_by(AuditEvent.id.desc()).limit(1))
+    return bool(last) and str(last.get("reason", "")).startswith("registry: ")
 
 
 def _names(person: Person, record: RegistryRecord, changes: Changes) -> None:
