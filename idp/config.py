@@ -67,6 +67,8 @@ class Defaults:
     SUPPORT_EMAIL = "helpdesk@example.edu"
 
     # -- Sessions -------------------------------------------------------------------------
+    #: The session cookie. When BASE_URL is https it is sent as "__Host-" + this name
+    #: (Secure, Path=/, no Domain: only this host can set or read it).
     SESSION_COOKIE_NAME = "kleidi_session"
     #: A session unused for this long ends.
     SESSION_IDLE_SECONDS = 30 * 60
@@ -74,9 +76,11 @@ class Defaults:
     SESSION_ABSOLUTE_SECONDS = 8 * 3600
     #: A session's last-seen time is written back at most this often (keeps SSO fast).
     SESSION_TOUCH_SECONDS = 60
-    #: Language cookie (el or en), kept for a year.
+    #: Language cookie (el or en), kept for a year; Secure when BASE_URL is https.
     LANGUAGE_COOKIE_NAME = "kleidi_lang"
     LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
+    #: Strict-Transport-Security max-age, sent only when BASE_URL is https (at least a year).
+    HSTS_SECONDS = 365 * 24 * 3600
 
     # -- Login ----------------------------------------------------------------------------
     #: A login interaction (a protocol request waiting for the user) lives this long.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    current_app,
     redirect,
     render_template,
     request,
@@ -15,7 +14,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
-from idp import attributes, audit, consent, db, mfa, navigation, sessions
+from idp import attributes, audit, consent, db, i18n, mfa, navigation, sessions
 from idp.credentials import throttle
 from idp.errors import CATALOGUE, KleidiError
 from idp.identity import accounts
@@ -159,10 +158,7 @@ def consent_page(iid):
 def language(code):
     """Switch language (a cookie), then go back to a page of this site."""
     response = redirect(navigation.local_path(request.args.get("next")))
-    if code in ("el", "en"):
-        response.set_cookie(
-            current_app.config["LANGUAGE_COOKIE_NAME"], code, httponly=True, samesite="Lax",
-            max_age=current_app.config["LANGUAGE_COOKIE_SECONDS"],
-        )
+    if code in i18n.LANGUAGES:
+        i18n.remember(response, code)
     return response
 
