@@ -25,7 +25,7 @@ def test_login_page_has_the_form(client):
 def test_login_success_then_logout(client, make_account, login, csrf):
     username, password = make_account()
     response = login(client, username, password)
-    assert response.status_code == 302
+    assert response.status_code == 303
     home = client.get(response.headers["Location"], follow_redirects=True)
     assert f"{username}@example.edu" in home.get_data(as_text=True)
     page = client.get("/logout")
@@ -134,7 +134,7 @@ def test_old_hash_parameters_are_upgraded_at_login(app, client, make_account, lo
 
 def test_username_is_case_insensitive(client, make_account, login):
     username, password = make_account("maria")
-    assert login(client, "  MARIA ", password).status_code == 302
+    assert login(client, "  MARIA ", password).status_code == 303
 
 
 def test_login_form_without_csrf_token_is_refused(client, make_account):
