@@ -33,6 +33,9 @@ def _directives(response) -> dict[str, str]:
 
 
 def _check(response, where) -> None:
+    for name in ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options",
+                 "Referrer-Policy"):
+        assert len(response.headers.getlist(name)) == 1, (name, where)
     directives = _directives(response)
     framing = directives["frame-ancestors"]
     assert framing in ("'none'", "'self'"), where
