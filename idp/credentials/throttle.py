@@ -57,7 +57,7 @@ class Attempt:
 
 @dataclass(frozen=True)
 class AccountThrottle:
-    """What the per-account defence holds for a username (the helpdesk's and metrics' view)."""
+    """What the per-account defence holds for a username (what `kleidi throttle show` prints)."""
 
     #: Consecutive failures from unknown browsers (attempts being checked included).
     failures: int
@@ -130,7 +130,8 @@ def _take_turn(username: str) -> tuple[int, Refusal | None]:
         return 0, refusal
     memory = config["LOGIN_ACCOUNT_FAILURE_MEMORY_SECONDS"]
     number = store().incr(key, memory)
-    store().put(key + ":last", {"at": clock.now().timestamp()}, memory)
+    if number >= config["LOGIN_FAILURES_PER_ACCOUNT"]:  # from here on, the next waits for it
+        store().put(key + ":last", {"at": clock.now().timestamp()}, memory)
     if number > config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]:
         return number, Refusal("LOGIN-008", 0)
     if number > config["LOGIN_FAILURES_PER_ACCOUNT"] and number != failures + 1:
