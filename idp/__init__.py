@@ -28,6 +28,7 @@ def create_app(config: dict | None = None) -> Flask:
         cli,
         db,
         errors,
+        headers,
         i18n,
         jsonlog,
         login,
@@ -51,6 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
     branding.init_app(app)
     csrf.init_app(app)
     errors.init_app(app)
+    headers.init_app(app)
     navigation.init_app(app)
     app.register_blueprint(ops.bp)
     login.init_app(app)

@@ -62,8 +62,8 @@ def time_zone_name() -> str:
 
 
 def check(config: dict) -> None:
-    """Refuse to start with colours that are not colours, too little contrast, or an
-    unknown time zone: each would reach every page."""
+    """Refuse to start with colours that are not colours, too little contrast, a logo the
+    pages could not load, or an unknown time zone: each would reach every page."""
     colours = config["BRAND_COLOURS"]
     for name in ("accent", "on_accent", "error"):
         if not COLOUR.fullmatch(str(colours.get(name, ""))):
@@ -74,6 +74,11 @@ def check(config: dict) -> None:
             raise ConfigurationError(
                 f"KLEIDI_BRAND_COLOURS: {name} has a contrast of {ratio:.1f}:1 against "
                 f"{background}; at least {MIN_CONTRAST}:1 is needed to be readable")
+    logo = config["LOGO_URL"]
+    if logo and not (logo.startswith("/") and not logo.startswith("//")
+                     or logo.startswith("data:image/")):
+        raise ConfigurationError("KLEIDI_LOGO_URL: a path on this site or a data:image/ URI "
+                                 "(the content security policy loads images from nowhere else)")
     try:
         ZoneInfo(config["TIME_ZONE"])
     except (ZoneInfoNotFoundError, ValueError):

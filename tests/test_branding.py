@@ -86,6 +86,8 @@ def test_colours_too_faint_to_read_stop_the_start(base_settings):
         create_app({**base_settings, "BRAND_COLOURS": faint})
     with pytest.raises(ConfigurationError, match="accent must be a colour"):
         create_app({**base_settings, "BRAND_COLOURS": {**faint, "accent": "red;}"}})
+    with pytest.raises(ConfigurationError, match="LOGO_URL"):
+        create_app({**base_settings, "LOGO_URL": "https://cdn.example.org/logo.png"})
     with pytest.raises(ConfigurationError, match="time zone"):
         create_app({**base_settings, "TIME_ZONE": "Europe/Atlantis"})
 
