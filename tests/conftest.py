@@ -258,6 +258,18 @@ def sync_playwright():
     return sync_playwright
 
 
+@pytest.fixture(scope="session")
+def node_dir():
+    """A folder with the npm packages of tests/interop/package.json and its scripts, or a skip
+    that says what is missing (node, npm, or the install)."""
+    from interop import node_env
+
+    try:
+        return node_env.workdir()
+    except node_env.NodeUnavailable as exc:
+        pytest.skip(f"interop test skipped: {exc}")
+
+
 @pytest.fixture
 def live_app(app):
     """The test app served over HTTP on a free loopback port."""

@@ -15,22 +15,14 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import pytest
 import requests
 from conftest import _empty_tables
+from interop import node_env
 from werkzeug.serving import make_server
 
 from idp import create_app, db
 from idp.oidc import clients
 
-node_env = pytest.importorskip("interop.node_env")
 CALLBACK = "http://127.0.0.1:9/callback"  # never contacted: the browser stops at the redirect
 AFTER_LOGOUT = "http://127.0.0.1:9/signed-out"
-
-
-@pytest.fixture(scope="module")
-def node_dir():
-    try:
-        return node_env.workdir()
-    except node_env.NodeUnavailable as exc:
-        pytest.skip(f"interop tests need Node.js and npm: {exc}")
 
 
 @pytest.fixture
