@@ -106,9 +106,12 @@ def _converse(proc, method, register, username, password) -> dict:
 
 def _registrar(app, method, alg):
     def register(jwk):
+        # "default": registered without an auth method, as `kleidi client add` does
+        registered = {} if method == "default" else {"auth_method": method,
+                                                     "strict_auth_method": True}
         with app.app_context():
             row, secret = clients.add_client(
-                redirect_uris=[CALLBACK], auth_method=method, name="openid-client",
+                redirect_uris=[CALLBACK], **registered, name="openid-client",
                 id_token_alg=alg, post_logout_redirect_uris=[AFTER_LOGOUT],
                 scopes=["openid", "profile", "email", "eduperson"],
                 jwks={"keys": [jwk]} if jwk else None)
@@ -118,8 +121,8 @@ def _registrar(app, method, alg):
 
 
 @pytest.mark.parametrize("method, alg", [
-    ("client_secret_basic", "RS256"), ("private_key_jwt", "RS256"), ("none", "RS256"),
-    ("client_secret_basic", "ES256"),
+    ("default", "RS256"), ("client_secret_basic", "RS256"), ("client_secret_post", "RS256"),
+    ("private_key_jwt", "RS256"), ("none", "RS256"), ("client_secret_basic", "ES256"),
 ])
 def test_certified_rp_completes_code_flow_userinfo_and_refresh(node_dir, live, make_account,
                                                                method, alg):
