@@ -43,6 +43,23 @@ LABELS = {
 }
 
 
+#: The AcademicID and what derives from it are never shown to the person (it is opaque and
+#: theirs for life): the consent screen says what each one is instead of its value.
+NOT_SHOWN = {
+    "eduperson_unique_id": _l("A permanent identifier, the same at every service that "
+                              "receives it"),
+    "subject_id": _l("A permanent identifier, the same at every service that receives it"),
+    "schgr_ac_person_id": _l("A permanent identifier, the same at every service that "
+                             "receives it"),
+    "pairwise_id": _l("A pseudonymous identifier for this service"),
+}
+
+
+def shown(name: str, values: list[str]) -> list[str]:
+    """What a person may see of an attribute released about them (consent screens)."""
+    return [str(NOT_SHOWN[name])] if name in NOT_SHOWN else values
+
+
 class Profile(NamedTuple):
     """What the vocabulary is computed from: the person's names and AcademicID, and the
     (role, department, registration) of each active affiliation."""
