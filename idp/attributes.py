@@ -61,10 +61,12 @@ def shown(name: str, values: list[str]) -> list[str]:
 
 
 class Profile(NamedTuple):
-    """What the vocabulary is computed from: the person's names and AcademicID, and the
-    (role, department, registration) of each active affiliation."""
+    """What the vocabulary is computed from: the person's names and AcademicID (and the one
+    relying parties already had, if any), and the (role, department, registration) of each
+    active affiliation."""
 
     academic_id: str
+    released_academic_id: str | None
     given_name_el: str
     family_name_el: str
     given_name_en: str | None
@@ -75,8 +77,8 @@ class Profile(NamedTuple):
 # One prepared statement: every answer to a relying party runs it, and building an ORM query
 # (or loading ORM objects) costs several times what the database takes to answer.
 _PROFILE = (
-    sa.select(Person.academic_id, Person.given_name_el, Person.family_name_el,
-              Person.given_name_en, Person.family_name_en, Affiliation.role,
+    sa.select(Person.academic_id, Person.released_academic_id, Person.given_name_el,
+              Person.family_name_el, Person.given_name_en, Person.family_name_en, Affiliation.role,
               Affiliation.department_id, Affiliation.registration_id)
     .select_from(Account)
     .join(Person, Person.id == Account.person_id)
@@ -95,7 +97,7 @@ def profile(account: Account) -> Profile:
         rows = db.read(_PROFILE, account_id=account.id)
         first = rows[0]
         cache[account.id] = Profile(
-            *first[:5], tuple(tuple(row[5:]) for row in rows if row.role is not None))
+            *first[:6], tuple(tuple(row[6:]) for row in rows if row.role is not None))
     return cache[account.id]
 
 
@@ -112,10 +114,11 @@ def person_attributes(account: Account, lang: str = "en") -> dict[str, list[str]
     family = (person.family_name_el if lang == "el"
               else person.family_name_en or person.family_name_el)
     affiliations = roles.eduperson_affiliations(names)
+    shared = identifiers.shared_unique(person.academic_id, person.released_academic_id)
     values = {
-        "eduperson_unique_id": [identifiers.scoped(person.academic_id)],
-        "subject_id": [identifiers.scoped(person.academic_id)],
-        "schgr_ac_person_id": [person.academic_id],
+        "eduperson_unique_id": [identifiers.scoped(shared)],
+        "subject_id": [identifiers.scoped(shared)],
+        "schgr_ac_person_id": [shared],
         "eppn": [account.eppn],
         "affiliation": affiliations,
         "scoped_affiliation": [f"{value}@{scope}" for value in affiliations],
@@ -145,7 +148,8 @@ def personal_unique_codes(account: Account) -> list[str]:
 
 def pairwise_unique(account: Account, sector: str) -> str:
     """The pairwise value (unique part) of this person for one relying-party sector."""
-    return identifiers.pairwise_unique(profile(account).academic_id, sector)
+    person = profile(account)
+    return identifiers.pairwise_unique(person.academic_id, sector, person.released_academic_id)
 
 
 def pairwise_id(account: Account, sector: str) -> str:
