@@ -23,6 +23,29 @@ from idp.identity.models import Account, Affiliation, Person
 
 DATABASE_URL = os.environ.get("KLEIDI_DATABASE_URL", "")
 REDIS_URL = os.environ.get("KLEIDI_REDIS_URL", "")
+#: CI sets KLEIDI_CI=1: a test that would skip (no browser, no node) fails instead, so a green
+#: run means every test ran. Locally a skip is reported with its reason (`make test`: -rs).
+SKIPS_FAIL = os.environ.get("KLEIDI_CI") == "1"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = (yield).get_result()
+    if SKIPS_FAIL and report.skipped and not hasattr(report, "wasxfail"):
+        _fail_skip(report)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    report = (yield).get_result()
+    if SKIPS_FAIL and report.skipped:
+        _fail_skip(report)
+
+
+def _fail_skip(report) -> None:
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    report.outcome = "failed"
+    report.longrepr = f"skipped, which KLEIDI_CI=1 does not allow: {reason}"
 
 
 @pytest.fixture(scope="session")
