@@ -4,6 +4,7 @@ accepts Kleidi's signed LogoutRequest, whose SessionIndex is the one of its asse
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import subprocess
@@ -12,7 +13,9 @@ from pathlib import Path
 
 import pytest
 from interop import node_env
+from lxml import html
 from saml_sp import follow, path_and_query, post_form
+from saml_support import make_keypair
 
 pytest_plugins = ("saml_fixtures",)
 
@@ -47,8 +50,6 @@ def node_sp(node_dir: Path, keys_dir, *, encrypted: bool, tmp_path):
               "slo_url": "http://localhost/saml/slo/redirect",
               "idp_cert": (Path(keys_dir) / "saml-signing.crt").read_text()}
     if encrypted:
-        from saml_support import make_keypair
-
         key, cert = make_keypair(tmp_path, HOST)
         config.update(sp_key=key.read_text(), sp_cert=cert.read_text())
     command = [node_env.node(), str(node_dir / "sp.mjs"), json.dumps(config)]
@@ -103,12 +104,8 @@ def test_node_saml_on_its_defaults_logs_in_and_accepts_the_logout(
 
 
 def _decoded(fields: dict) -> str:
-    import base64
-
     return base64.b64decode(fields["SAMLResponse"]).decode()
 
 
 def _frames(page) -> list[str]:
-    from lxml import html
-
     return [frame.get("src") for frame in html.fromstring(page.get_data()).iter("iframe")]
