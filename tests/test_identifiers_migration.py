@@ -21,7 +21,7 @@ from saml_sp import IndependentSP, sso
 from sqlalchemy.engine import make_url
 
 from idp import attributes, create_app, db, migrate
-from idp.identity import accounts, identifiers
+from idp.identity import accounts, identifiers, sync
 from idp.identity.models import Account, Person
 from idp.oidc import clients
 
@@ -212,3 +212,12 @@ def test_existing_policies_sign_the_response_and_clients_accept_both_secret_meth
         client = clients.Client.from_row(clients.find("old-client"))
         assert client.check_endpoint_auth_method("client_secret_post", "token")
         assert client.check_endpoint_auth_method("client_secret_basic", "token")
+
+
+def test_a_registry_feed_finds_each_person_by_the_academic_id_it_knows(app):
+    """A feed's academicID names the person it always named, even bob, whose AcademicID now
+    belongs to alice but for case."""
+    with app.app_context():
+        for name, before in BEFORE.items():
+            assert sync.person_by_academic_id(before).id == person_of(name).id
+        assert sync.person_by_academic_id(BEFORE["dave"].lower()).id == person_of("dave").id
