@@ -98,7 +98,17 @@ def app(base_settings, request):
     with app.app_context():
         _empty_tables()
         db.dispose()
-    app.extensions["kleidi.store"].clear()
+    close_store(app)
+
+
+def close_store(app, clear: bool = True) -> None:
+    """Empty the app's store (its keys only) and close its Redis connections, which would
+    otherwise be left to the garbage collector (an unclosed-socket warning, an error here)."""
+    store = app.extensions["kleidi.store"]
+    if clear:
+        store.clear()
+    if hasattr(store, "redis"):
+        store.redis.close()
 
 
 def _empty_tables() -> None:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 from alembic import command
-from conftest import DATABASE_URL, _login
+from conftest import DATABASE_URL, _login, close_store
 from oidc_support import code_flow, id_token_claims
 from saml_sp import IndependentSP, sso
 from sqlalchemy.engine import make_url
@@ -114,7 +114,7 @@ def app(migrated):
     yield app
     with app.app_context():
         db.dispose()
-    app.extensions["kleidi.store"].clear()
+    close_store(app)
 
 
 def person_of(username: str) -> Person:

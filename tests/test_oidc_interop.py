@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 import requests
-from conftest import _empty_tables
+from conftest import _empty_tables, close_store
 from interop import node_env
 from werkzeug.serving import make_server
 
@@ -42,7 +42,7 @@ def live(base_settings):
     with app.app_context():
         _empty_tables()
         db.dispose()
-    app.extensions["kleidi.store"].clear()
+    close_store(app)
 
 
 def _browser_login(browser, url: str, username: str, password: str) -> str:
