@@ -25,7 +25,7 @@ run: install translations
 test: install translations
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -rs
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -295,7 +295,7 @@ def measure(port, master, username, password, folder, args) -> dict:
                   + ", access log",
                   "clients": args.clients,
                   "binding": "HTTP-Redirect AuthnRequest -> HTTP-POST Response",
-                  "signature": "assertion signed, RSA-2048, RSA-SHA256, in-process xmlsec",
+                  "signature": "Response and assertion signed, RSA-2048, RSA-SHA256, in-process xmlsec",
                   "database": "SQLite (a file of this run)",
                   "store": "Redis" if os.environ.get("KLEIDI_REDIS_URL") else "in-process"},
         "response_signature_verified_by_python3_saml": check_signature(port, cookie, folder),

@@ -44,11 +44,30 @@ LABELS = {
 }
 
 
+#: The AcademicID and what derives from it are never shown to the person (it is opaque and
+#: theirs for life): the consent screen says what each one is instead of its value.
+NOT_SHOWN = {
+    "eduperson_unique_id": _l("A permanent identifier, the same at every service that "
+                              "receives it"),
+    "subject_id": _l("A permanent identifier, the same at every service that receives it"),
+    "schgr_ac_person_id": _l("A permanent identifier, the same at every service that "
+                             "receives it"),
+    "pairwise_id": _l("A pseudonymous identifier for this service"),
+}
+
+
+def shown(name: str, values: list[str]) -> list[str]:
+    """What a person may see of an attribute released about them (consent screens)."""
+    return [str(NOT_SHOWN[name])] if name in NOT_SHOWN else values
+
+
 class Profile(NamedTuple):
-    """What the vocabulary is computed from: the person's names and AcademicID, and the
-    (role, department, registration) of each active affiliation."""
+    """What the vocabulary is computed from: the person's names and AcademicID (and the one
+    relying parties already had, if any), and the (role, department, registration) of each
+    active affiliation."""
 
     academic_id: str
+    released_academic_id: str | None
     given_name_el: str
     family_name_el: str
     given_name_en: str | None
@@ -59,8 +78,8 @@ class Profile(NamedTuple):
 # One prepared statement: every answer to a relying party runs it, and building an ORM query
 # (or loading ORM objects) costs several times what the database takes to answer.
 _PROFILE = (
-    sa.select(Person.academic_id, Person.given_name_el, Person.family_name_el,
-              Person.given_name_en, Person.family_name_en, Affiliation.role,
+    sa.select(Person.academic_id, Person.released_academic_id, Person.given_name_el,
+              Person.family_name_el, Person.given_name_en, Person.family_name_en, Affiliation.role,
               Affiliation.department_id, Affiliation.registration_id)
     .select_from(Account)
     .join(Person, Person.id == Account.person_id)
@@ -79,7 +98,7 @@ def profile(account: Account) -> Profile:
         rows = db.read(_PROFILE, account_id=account.id)
         first = rows[0]
         cache[account.id] = Profile(
-            *first[:5], tuple(tuple(row[5:]) for row in rows if row.role is not None))
+            *first[:6], tuple(tuple(row[6:]) for row in rows if row.role is not None))
     return cache[account.id]
 
 
@@ -96,10 +115,11 @@ def person_attributes(account: Account, lang: str = "en") -> dict[str, list[str]
     family = (person.family_name_el if lang == "el"
               else person.family_name_en or person.family_name_el)
     affiliations = roles.eduperson_affiliations(names)
+    shared = identifiers.shared_unique(person.academic_id, person.released_academic_id)
     values = {
-        "eduperson_unique_id": [identifiers.scoped(person.academic_id)],
-        "subject_id": [identifiers.scoped(person.academic_id)],
-        "schgr_ac_person_id": [person.academic_id],
+        "eduperson_unique_id": [identifiers.scoped(shared)],
+        "subject_id": [identifiers.scoped(shared)],
+        "schgr_ac_person_id": [shared],
         "eppn": [account.eppn],
         "affiliation": affiliations,
         "scoped_affiliation": [f"{value}@{scope}" for value in affiliations],
@@ -135,7 +155,8 @@ def personal_unique_codes(account: Account) -> list[str]:
 
 def pairwise_unique(account: Account, sector: str) -> str:
     """The pairwise value (unique part) of this person for one relying-party sector."""
-    return identifiers.pairwise_unique(profile(account).academic_id, sector)
+    person = profile(account)
+    return identifiers.pairwise_unique(person.academic_id, sector, person.released_academic_id)
 
 
 def pairwise_id(account: Account, sector: str) -> str:

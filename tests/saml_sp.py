@@ -22,12 +22,20 @@ from saml_support import cert_body, make_keypair
 from idp import db
 from idp.saml import registrations
 
+#: The security settings of the tests' SPs (``security=`` replaces them as a whole).
+SECURITY = {
+    "logoutRequestSigned": True, "logoutResponseSigned": True, "wantAssertionsSigned": True,
+    "wantMessagesSigned": False, "signatureAlgorithm": C.RSA_SHA256, "digestAlgorithm": C.SHA256,
+    "requestedAuthnContext": False, "rejectDeprecatedAlgorithm": True,
+    "wantAttributeStatement": False,  # a release may be empty (SAML core 2.7.3)
+}
+
 
 class IndependentSP:
     """One python3-saml SP at https://<host>/, with its own keys in `folder`."""
 
     def __init__(self, host: str, idp_metadata: str, folder: Path, *, sign_requests=False,
-                 want_encrypted=False):
+                 want_encrypted=False, security: dict | None = None):
         self.host = host
         self.entity_id = f"https://{host}/metadata"
         self.acs = f"https://{host}/acs"
@@ -35,6 +43,7 @@ class IndependentSP:
         self.key, self.cert = make_keypair(folder, host)
         self.sign_requests = sign_requests
         self.want_encrypted = want_encrypted
+        self.security = security  # replaces the whole section: None keeps the tests' own
         self.idp = OneLogin_Saml2_IdPMetadataParser.parse(idp_metadata)
         self.idp_post = OneLogin_Saml2_IdPMetadataParser.parse(
             idp_metadata, required_sso_binding=C.BINDING_HTTP_POST)
@@ -51,14 +60,9 @@ class IndependentSP:
                 "NameIDFormat": C.NAMEID_PERSISTENT,
                 "x509cert": cert_body(self.cert), "privateKey": self.key.read_text(),
             },
-            "security": {
-                "authnRequestsSigned": self.sign_requests, "logoutRequestSigned": True,
-                "logoutResponseSigned": True, "wantAssertionsSigned": True,
-                "wantAssertionsEncrypted": self.want_encrypted, "wantMessagesSigned": False,
-                "signatureAlgorithm": C.RSA_SHA256, "digestAlgorithm": C.SHA256,
-                "requestedAuthnContext": False, "rejectDeprecatedAlgorithm": True,
-                "wantAttributeStatement": False,  # a release may be empty (SAML core 2.7.3)
-            },
+            "security": self.security if self.security is not None else {
+                **SECURITY, "authnRequestsSigned": self.sign_requests,
+                "wantAssertionsEncrypted": self.want_encrypted},
         }
         return OneLogin_Saml2_IdPMetadataParser.merge_settings(settings, idp or self.idp)
 

@@ -57,6 +57,7 @@ def walk(page, base: str, outbox, shoot) -> None:
     page.get_by_label("Κινητό τηλέφωνο").fill("691 234 5678")
     shoot(page, "identify")
     page.get_by_role("button", name="Επόμενο").click()
+    page.wait_for_load_state()  # a click only waits for the next page to start
     assert "σας στείλαμε PIN με SMS" in page.content()
     page.get_by_label("PIN").fill(outbox.last_pin("+306912345678"))
     shoot(page, "pin")
@@ -64,6 +65,7 @@ def walk(page, base: str, outbox, shoot) -> None:
     page.get_by_label("ΑΜΚΑ").fill(amka_for(date(2004, 3, 9)))
     shoot(page, "amka")
     page.get_by_role("button", name="Επόμενο").click()
+    page.wait_for_load_state()  # a click only waits for the next page to start
     assert "Νικολάου" in page.content() and "151200012345" in page.content()
     page.get_by_label("Καταχώριση του κινητού μου").check()
     shoot(page, "review")
@@ -80,5 +82,6 @@ def walk(page, base: str, outbox, shoot) -> None:
     page.locator("input[name=password]").fill(PASSWORD)
     shoot(page, "login-with-new-account")
     page.locator("button[type=submit]").click()
+    page.wait_for_load_state()  # a click only waits for the next page to start
     assert "151200012345@upnet.example.edu" in page.content()
     shoot(page, "signed-in")

@@ -196,14 +196,14 @@ def test_transferring_student_keeps_academic_id(app, client, outbox, make_regist
 
 def test_linked_registry_record_reuses_the_person(app, client, outbox, make_registry_record):
     with app.app_context():
-        person = Person(academic_id="KnownAcademicId0000000000000001")
+        person = Person(academic_id="knownacademicid0000000000000001")
         db.session().add(person)
         db.session().commit()
         person_id = person.id
     make_registry_record(person_id=person_id, ssn=amka_for(date(2004, 3, 9)))
     flow, _ = activate(client, outbox, "00012345")
     _, person, _ = stored(app, username_on(finish(client, flow)))
-    assert person.academic_id == "KnownAcademicId0000000000000001"
+    assert person.academic_id == "knownacademicid0000000000000001"
 
 
 def test_typed_amka_of_another_person_is_refused(app, client, outbox, make_registry_record):

@@ -3,14 +3,11 @@ second step, and a password reset ends the refresh tokens issued before it."""
 
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import pytest
+import oidc_support
+from mfa_helpers import code, enrol, second_step
+from recovery_helpers import recover
 
-oidc_support = pytest.importorskip("oidc_support", reason="the OIDC provider is not merged yet")
-
-from mfa_helpers import code, enrol, second_step  # noqa: E402
-from recovery_helpers import recover  # noqa: E402
-
-from idp import mfa  # noqa: E402
+from idp import mfa
 
 MOBILE = "+306912345678"
 

@@ -14,23 +14,15 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 import requests
-from conftest import _empty_tables
+from conftest import _empty_tables, close_store
+from interop import node_env
 from werkzeug.serving import make_server
 
 from idp import create_app, db
 from idp.oidc import clients
 
-node_env = pytest.importorskip("interop.node_env")
 CALLBACK = "http://127.0.0.1:9/callback"  # never contacted: the browser stops at the redirect
 AFTER_LOGOUT = "http://127.0.0.1:9/signed-out"
-
-
-@pytest.fixture(scope="module")
-def node_dir():
-    try:
-        return node_env.workdir()
-    except node_env.NodeUnavailable as exc:
-        pytest.skip(f"interop tests need Node.js and npm: {exc}")
 
 
 @pytest.fixture
@@ -50,7 +42,7 @@ def live(base_settings):
     with app.app_context():
         _empty_tables()
         db.dispose()
-    app.extensions["kleidi.store"].clear()
+    close_store(app)
 
 
 def _browser_login(browser, url: str, username: str, password: str) -> str:
@@ -114,9 +106,12 @@ def _converse(proc, method, register, username, password) -> dict:
 
 def _registrar(app, method, alg):
     def register(jwk):
+        # "default": registered without an auth method, as `kleidi client add` does
+        registered = {} if method == "default" else {"auth_method": method,
+                                                     "strict_auth_method": True}
         with app.app_context():
             row, secret = clients.add_client(
-                redirect_uris=[CALLBACK], auth_method=method, name="openid-client",
+                redirect_uris=[CALLBACK], **registered, name="openid-client",
                 id_token_alg=alg, post_logout_redirect_uris=[AFTER_LOGOUT],
                 scopes=["openid", "profile", "email", "eduperson"],
                 jwks={"keys": [jwk]} if jwk else None)
@@ -126,8 +121,8 @@ def _registrar(app, method, alg):
 
 
 @pytest.mark.parametrize("method, alg", [
-    ("client_secret_basic", "RS256"), ("private_key_jwt", "RS256"), ("none", "RS256"),
-    ("client_secret_basic", "ES256"),
+    ("default", "RS256"), ("client_secret_basic", "RS256"), ("client_secret_post", "RS256"),
+    ("private_key_jwt", "RS256"), ("none", "RS256"), ("client_secret_basic", "ES256"),
 ])
 def test_certified_rp_completes_code_flow_userinfo_and_refresh(node_dir, live, make_account,
                                                                method, alg):

@@ -87,11 +87,12 @@ def test_wrong_client_secret_is_invalid_client(app, client, login, person, rp):
     assert response.status_code == 401 and response.get_json()["error"] == "invalid_client"
 
 
-def test_registered_auth_method_is_enforced(app, client, login, person, rp):
-    code = _code(client, login, *person, rp[0])
+def test_registered_auth_method_is_enforced_when_held_to_it(app, client, login, person):
+    client_id, secret = register(app, auth_method="client_secret_basic", strict_auth_method=True)
+    code = _code(client, login, *person, client_id)
     response = token_request(client, {"grant_type": "authorization_code", "code": code,
-                                      "redirect_uri": REDIRECT, "client_id": rp[0],
-                                      "client_secret": rp[1]})
+                                      "redirect_uri": REDIRECT, "client_id": client_id,
+                                      "client_secret": secret})
     assert response.get_json()["error"] == "invalid_client"
 
 

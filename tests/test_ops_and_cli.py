@@ -4,6 +4,7 @@ import json
 
 import pytest
 import sqlalchemy as sa
+from conftest import close_store
 
 from idp import config, create_app, db
 from idp.identity.models import Account, RegistryRecord
@@ -24,6 +25,7 @@ def test_readyz_fails_when_the_database_is_unreachable(base_settings, tmp_path):
     unreachable = "postgresql+psycopg://postgres@127.0.0.1:1/none?connect_timeout=1"
     app = create_app({**base_settings, "DATABASE_URL": unreachable})
     response = app.test_client().get("/readyz")
+    close_store(app, clear=False)
     assert response.status_code == 503
     assert response.get_json()["checks"]["database"] == "unreachable"
 

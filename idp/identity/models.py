@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from idp import clock
 from idp.db import Base
@@ -20,7 +20,12 @@ class Person(Base):
     __tablename__ = "person"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: Lower case, unique regardless of case (see idp.identity.identifiers).
     academic_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    #: For people who had identifiers before they were issued in one case: the AcademicID as
+    #: relying parties got it, from which what they receive is still computed. Set by the
+    #: migration that lower-cased AcademicIDs, never since.
+    released_academic_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     given_name_el: Mapped[str] = mapped_column(sa.String(100), default="")
     family_name_el: Mapped[str] = mapped_column(sa.String(100), default="")
     given_name_en: Mapped[str] = mapped_column(sa.String(100), default="")
@@ -37,7 +42,12 @@ class Person(Base):
 
     __table_args__ = (
         sa.CheckConstraint("length(academic_id) BETWEEN 1 AND 64", name="academic_id_length"),
+        sa.Index("uq_person_academic_id_any_case", sa.text("lower(academic_id)"), unique=True),
     )
+
+    @validates("academic_id")
+    def _one_case(self, _key, value: str) -> str:
+        return value.lower()
 
 
 class Affiliation(Base):

@@ -57,13 +57,20 @@ def person_of(record: RegistryRecord) -> Person | None:
     if record.person_id is not None:
         return db.session().get(Person, record.person_id)
     if record.academic_id:
-        found = db.session().scalar(sa.select(Person).where(
-            Person.academic_id == record.academic_id))
+        found = person_by_academic_id(record.academic_id)
         if found is not None:
             return found
     if record.ssn and (record.ssn_country or "GR") == "GR":
         return db.session().scalar(sa.select(Person).where(Person.amka == record.ssn))
     return None
+
+
+def person_by_academic_id(value: str) -> Person | None:
+    """The person with this AcademicID, in any case: as relying parties had it before
+    AcademicIDs were lower-cased (``released_academic_id``), or as it is now."""
+    session = db.session()
+    return session.scalar(sa.select(Person).where(Person.released_academic_id == value)) \
+        or session.scalar(sa.select(Person).where(Person.academic_id == value.lower()))
 
 
 def reconcile(record: RegistryRecord, changes: Changes) -> None:

@@ -167,7 +167,7 @@ def consent_page(iid):
                      relying_party=interaction["relying_party"])
         db.session().commit()
         return redirect(url_for(interaction["resume"], iid=iid), 303)
-    rows = [(attributes.LABELS.get(name, name), values)
+    rows = [(attributes.LABELS.get(name, name), attributes.shown(name, values))
             for name, values in interaction["release"].items()]
     return render_template("login/consent.html", form=form, interaction=interaction, rows=rows)
 

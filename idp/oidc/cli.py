@@ -24,7 +24,8 @@ client_group = AppGroup("client", help="OpenID Connect clients.")
               help="A confidential client (the default).")
 @click.option("--auth-method", type=click.Choice(["client_secret_basic", "client_secret_post",
                                                   "private_key_jwt"]),
-              default="client_secret_basic", help="Token endpoint authentication.")
+              default=None, help="The only token endpoint authentication the client may use "
+              "(without it: its secret, sent either with HTTP Basic or in the form body).")
 @click.option("--scope", "scopes", multiple=True,
               help=f"An approved scope (repeatable; from {', '.join(clients.SUPPORTED_SCOPES)}).")
 @click.option("--sector", default=None, help="Pairwise sector (default: the redirect URIs' host).")
@@ -41,7 +42,8 @@ def add_client(redirect_uris, name, kind, auth_method, scopes, sector, jwks_file
     try:
         client, secret = clients.add_client(
             redirect_uris=list(redirect_uris), name=name,
-            auth_method="none" if kind == "public" else auth_method, scopes=list(scopes),
+            auth_method="none" if kind == "public" else auth_method or "client_secret_basic",
+            strict_auth_method=auth_method is not None, scopes=list(scopes),
             sector=sector, jwks=json.load(jwks_file) if jwks_file else None,
             post_logout_redirect_uris=list(post_logout), id_token_alg=id_token_alg,
             backchannel_logout_uri=backchannel_logout_uri, refresh_tokens=not no_refresh,

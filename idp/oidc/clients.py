@@ -16,6 +16,8 @@ from idp.oidc.models import AUTH_METHODS, OidcClient
 
 SUPPORTED_SCOPES = ("openid", "profile", "email", "eduperson", "schac", "offline_access")
 LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
+#: The two ways of sending a client secret; a client may use either unless held to one.
+SECRET_METHODS = {"client_secret_basic", "client_secret_post"}
 
 
 class InvalidClientSettings(ValueError):
@@ -49,8 +51,13 @@ def _sector(redirect_uris: list[str], sector: str | None) -> str:
 def add_client(*, redirect_uris, name="", auth_method="client_secret_basic", scopes=None,
                sector=None, jwks=None, post_logout_redirect_uris=(),
                id_token_alg="RS256",  # noqa: S107 (an algorithm name, not a secret)
-               backchannel_logout_uri=None, refresh_tokens=True) -> tuple[OidcClient, str | None]:
-    """Register a client (the caller commits); returns it and its secret, shown only once."""
+               backchannel_logout_uri=None, refresh_tokens=True,
+               strict_auth_method=False) -> tuple[OidcClient, str | None]:
+    """Register a client (the caller commits); returns it and its secret, shown only once.
+
+    A client with a secret may authenticate with either secret method unless
+    ``strict_auth_method`` holds it to ``auth_method``.
+    """
     if auth_method not in AUTH_METHODS:
         raise InvalidClientSettings(f"unknown auth method {auth_method}")
     if not redirect_uris:
@@ -71,6 +78,7 @@ def add_client(*, redirect_uris, name="", auth_method="client_secret_basic", sco
         post_logout_redirect_uris=list(post_logout_redirect_uris), scopes=scopes,
         sector=_sector(redirect_uris, sector), jwks=jwks, id_token_alg=id_token_alg,
         backchannel_logout_uri=backchannel_logout_uri, refresh_tokens=refresh_tokens,
+        strict_auth_method=strict_auth_method,
     )
     db.session().add(client)
     return client, secret
@@ -112,6 +120,7 @@ class Client(ClientMixin):
     sector: str
     id_token_alg: str
     refresh_tokens: bool
+    strict_auth_method: bool = False
     jwks: dict | None = None
     backchannel_logout_uri: str | None = None
     client_metadata: dict = field(default_factory=dict)
@@ -155,7 +164,9 @@ class Client(ClientMixin):
         return hmac.compare_digest(hash_secret(client_secret), self.secret_hash)
 
     def check_endpoint_auth_method(self, method, endpoint):
-        return method == self.auth_method
+        if method == self.auth_method:
+            return True
+        return not self.strict_auth_method and {method, self.auth_method} <= SECRET_METHODS
 
     def check_response_type(self, response_type):
         return response_type == "code"

@@ -58,8 +58,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             scope=request.scope, account_id=request.user.id, auth_time=session.get("auth_time"),
             nonce=data.get("nonce"), acr=session_acr(), amr=session.get("amr") or [],
             sid=oidc.get("sid"), account_epoch=request.user.session_epoch,
-            sub=identifiers.pairwise_unique(attributes.profile(request.user).academic_id,
-                                            request.client.sector),
+            sub=attributes.pairwise_unique(request.user, request.client.sector),
             code_challenge=data.get("code_challenge"),
             code_challenge_method=data.get("code_challenge_method"),
         )
@@ -82,7 +81,8 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         found = tokens.account_for_exchange(authorization_code.account_id)
         if found is None:
             return None
-        sub = identifiers.pairwise_unique(found.academic_id, self.request.client.sector)
+        sub = identifiers.pairwise_unique(found.academic_id, self.request.client.sector,
+                                          found.released_academic_id)
         return claims.TokenSubject(authorization_code.account_id, sub)
 
 
@@ -98,7 +98,8 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
 
     def authenticate_user(self, credential):
         grant = credential.grant
-        sub = identifiers.pairwise_unique(grant.academic_id, self.request.client.sector)
+        sub = identifiers.pairwise_unique(grant.academic_id, self.request.client.sector,
+                                          grant.released_academic_id)
         return claims.TokenSubject(grant.account_id, sub)
 
     def revoke_old_credential(self, credential):

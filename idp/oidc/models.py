@@ -31,7 +31,11 @@ class OidcClient(Base):
     name: Mapped[str] = mapped_column(sa.String(200), default="")
     #: SHA-256 of the secret: secrets are 256-bit random, so a slow hash adds nothing.
     secret_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    #: The token endpoint authentication method registered (RFC 7591's default: basic).
     auth_method: Mapped[str] = mapped_column(sa.String(30))
+    #: Only ``auth_method`` is accepted. Otherwise a client with a secret may send it either
+    #: way, HTTP Basic or the form body (openid-client, for one, posts it by default).
+    strict_auth_method: Mapped[bool] = mapped_column(default=False)
     redirect_uris: Mapped[list] = mapped_column(sa.JSON, default=list)
     post_logout_redirect_uris: Mapped[list] = mapped_column(sa.JSON, default=list)
     #: The scopes the operators approved for this client; claims follow from them.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import InvalidGrantError
+from authlib.oauth2.rfc6749 import InvalidClientError, InvalidGrantError
 from flask import Flask, current_app
 
 from idp.oidc import clients, endpoints, grants, tokens
@@ -31,6 +31,15 @@ class KleidiAuthorizationServer(AuthorizationServer):
         if ttl:
             self._clients[client_id] = (time.monotonic() + ttl, client)
         return client
+
+    def authenticate_client(self, request, methods, endpoint="token"):
+        """authlib's, saying only that authentication failed: its own answer lists every
+        method the provider supports, or whether the client_id exists."""
+        try:
+            return super().authenticate_client(request, methods, endpoint)
+        except InvalidClientError as error:
+            error.description = "Client authentication failed."
+            raise
 
     def save_token(self, token, request):
         """Persist what the token endpoint is about to return (committed)."""

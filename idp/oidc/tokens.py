@@ -30,11 +30,13 @@ FIND_REFRESH_TOKEN = sa.select(
     OidcRefreshToken.token_hash, OidcRefreshToken.used_at, OidcGrant.id, OidcGrant.client_id,
     OidcGrant.account_id, OidcGrant.scope, OidcGrant.revoked_at, OidcGrant.expires_at,
     OidcGrant.account_epoch, Account.status, Account.session_epoch, Person.academic_id,
+    Person.released_academic_id,
 ).join(OidcGrant, OidcGrant.id == OidcRefreshToken.grant_id).join(
     Account, Account.id == OidcGrant.account_id).join(Person, Person.id == Account.person_id).where(
     OidcRefreshToken.token_hash == sa.bindparam("hash"))
 # A code's account, for a code issued without its sub (see grants.AuthorizationCodeGrant).
-ACCOUNT_FOR_EXCHANGE = sa.select(Account.status, Account.session_epoch, Person.academic_id).join(
+ACCOUNT_FOR_EXCHANGE = sa.select(Account.status, Account.session_epoch, Person.academic_id,
+                                 Person.released_academic_id).join(
     Person, Person.id == Account.person_id).where(Account.id == sa.bindparam("id"))
 _REFRESH = OidcRefreshToken.__table__
 _GRANT = OidcGrant.__table__
@@ -161,7 +163,8 @@ def take_code(code: str, client_id: str) -> AuthorizationCode | None:
 
 
 def account_for_exchange(account_id: int):
-    """The account's ``status``, ``session_epoch`` and its person's ``academic_id``, or None."""
+    """The account's ``status``, ``session_epoch`` and its person's ``academic_id`` (and
+    ``released_academic_id``), or None."""
     return execute(ACCOUNT_FOR_EXCHANGE, {"id": account_id}).first()
 
 
@@ -203,10 +206,10 @@ def live_refresh_token(token: str, client_id: str):
     """The live grant of an unused refresh token of ``client_id``, or None.
 
     Returns a row: the grant's columns (``id``, ``client_id``, ``account_id``, ``scope``...)
-    and its account's ``academic_id``. Nothing is written for a live token: it is replaced
-    (``replace_refresh_token``) only once the request has passed every check. A used token
-    coming back means it was copied: the whole family is revoked. A grant whose account
-    changed or was disabled is revoked too.
+    and its person's ``academic_id`` and ``released_academic_id``. Nothing is written for a
+    live token: it is replaced (``replace_refresh_token``) only once the request has passed
+    every check. A used token coming back means it was copied: the whole family is revoked.
+    A grant whose account changed or was disabled is revoked too.
     """
     if not isinstance(token, str) or len(token) > 200:
         return None

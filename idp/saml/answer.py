@@ -69,10 +69,12 @@ def assertion(account: Account, provider: Provider, payload: dict, values: dict)
     mfa = REFEDS_MFA in payload["requested_contexts"]
     if mfa and not second_factor_used(session.get("amr") or []):
         return status(payload, "no-context", "REFEDS MFA is not available for this login")
-    name_format = release.choose_format(payload["name_id_format"], list(provider.name_id_formats))
+    name_format = release.choose_format(payload["name_id_format"], list(provider.name_id_formats),
+                                        values)
     if name_format is None:
         return status(payload, "nameid-policy")
     name_id = release.name_id(account, provider, name_format, idp_server.entity_id())
+    session_index = _session_index(provider, name_id)
     config = current_app.config
     encrypt = provider.encryption_key and provider.policy.encrypt_assertions
     xml = response.build(
@@ -81,12 +83,14 @@ def assertion(account: Account, provider: Provider, payload: dict, values: dict)
                          audience=provider.entity_id, acs=payload["acs"],
                          in_response_to=payload["request_id"]),
         response.Authn(instant=session.get("auth_time") or 0,
-                       class_ref=REFEDS_MFA if mfa else AUTHN_PASSWORD_PROTECTED),
+                       class_ref=REFEDS_MFA if mfa else AUTHN_PASSWORD_PROTECTED,
+                       session_index=session_index),
         values, signer=idp_server.signer(), lifetime=config["SAML_ASSERTION_LIFETIME_SECONDS"],
         sign_response=provider.policy.sign_response,
+        sign_assertion=provider.policy.sign_assertions,
         encrypt_for=crypto.certificate_pem(provider.encryption_certs[0]) if encrypt else None,
         data_encryption=config["SAML_DATA_ENCRYPTION"])
-    _remember_session(provider, name_id)
+    _remember_session(provider, name_id, session_index)
     return bindings.post_page(payload["acs"], "SAMLResponse", xml, payload["relay_state"])
 
 
@@ -95,11 +99,22 @@ def second_factor_used(amr: list[str]) -> bool:
     return "mfa" in amr or {"pwd", "otp"} <= set(amr)
 
 
-def _remember_session(provider: Provider, name_id) -> None:
-    """Keep, in the IdP session, which SPs got an assertion and under which NameID (for SLO)."""
+def _session_index(provider: Provider, name_id) -> str:
+    """The SessionIndex of this IdP session at `provider`: the same for every assertion to the
+    same SP under the same NameID, so that one LogoutRequest names all of them; random and
+    different at each SP, so that it correlates nothing across SPs (SAML core 2.7.2)."""
+    known = ((session.get("saml") or {}).get("sps") or {}).get(provider.entity_id) or {}
+    if known.get("name_id") == name_id.text and known.get("session_index"):
+        return known["session_index"]
+    return response.new_id()
+
+
+def _remember_session(provider: Provider, name_id, session_index: str) -> None:
+    """Keep, in the IdP session, which SPs got an assertion, under which NameID and
+    SessionIndex (for SLO)."""
     saml = dict(session.get("saml") or {})
     sps = dict(saml.get("sps") or {})
-    record = {"name_id": name_id.text, "format": name_id.format}
+    record = {"name_id": name_id.text, "format": name_id.format, "session_index": session_index}
     if sps.get(provider.entity_id) != record:
         sps[provider.entity_id] = record
         saml["sps"] = sps

@@ -57,7 +57,10 @@ def list_command():
               "entity-category defaults; '' for none. Known: "
               + ", ".join(vocabulary.SAML_ATTRIBUTES))
 @click.option("--allow-unsolicited/--no-allow-unsolicited", default=None)
-@click.option("--sign-response/--no-sign-response", default=None)
+@click.option("--sign-response/--no-sign-response", default=None,
+              help="Sign the Response (the default).")
+@click.option("--sign-assertions/--no-sign-assertions", default=None,
+              help="Sign the Assertion (the default); one of the two must stay on.")
 @click.option("--encrypt-assertions/--no-encrypt-assertions", default=None)
 @click.option("--require-signed-requests/--no-require-signed-requests", default=None)
 @with_appcontext

@@ -56,3 +56,8 @@ define("SAML-014", 400, _l("Request meant for another server"),
        START_AGAIN)
 define("SAML-015", 410, _l("Logout already finished"),
        _l("This logout has ended or expired. You are logged out of this identity provider."))
+define("SAML-016", 400, _l("Logout request unreadable"),
+       _l("The service asked to log you out with an encrypted identifier that this identity "
+          "provider could not decrypt, so you are still logged in here. To log out, close the "
+          "browser."),
+       START_AGAIN)

@@ -43,6 +43,8 @@ class Received:
     binding: str
     relay_state: str | None
     signed: bool
+    #: The request as parsed (and checked) on arrival, for what pysaml2 does not model.
+    root: etree._Element | None = None
 
 
 def receive(kind: str, binding: str) -> Received:
@@ -72,7 +74,7 @@ def _receive(kind, binding, values, relay_state) -> Received:
     _check_freshness(root, kind, binding, signed)
     message = _message(kind, root)
     _remember(provider, message.id)
-    return Received(message, provider, binding, relay_state, signed)
+    return Received(message, provider, binding, relay_state, signed, root)
 
 
 def _check_signature(root, provider, pieces, kind) -> bool:

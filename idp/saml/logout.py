@@ -11,6 +11,7 @@ LogoutResponse (Success, or PartialLogout) back to the SP that asked.
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import (
@@ -25,18 +26,19 @@ from flask import (
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, samlp
-from saml2.s_utils import SamlException
+from saml2.s_utils import SamlException, UnsupportedBinding
 from saml2.saml import NameID
 from saml2.samlp import STATUS_PARTIAL_LOGOUT, STATUS_SUCCESS, STATUS_UNKNOWN_PRINCIPAL
 
 from idp import audit, db, headers, sessions
 from idp.errors import KleidiError
-from idp.saml import bindings, intake, providers
+from idp.saml import bindings, encrypted_id, intake, providers
 from idp.saml import server as idp_server
 from idp.saml.blueprint import bp
 from idp.store import store
 
 RSA_SHA256 = idp_server.RSA_SHA256
+ASYNC_SLO = "urn:oasis:names:tc:SAML:2.0:protocol:ext:async-slo"
 
 
 @bp.route("/slo/redirect", methods=["GET"])
@@ -55,12 +57,36 @@ def slo_post():
 
 def _logout_request(received: intake.Received):
     origin, message = received.provider, received.message
-    known = (session.get("saml") or {}).get("sps", {})
-    mine = known.get(origin.entity_id)
-    if not mine or message.name_id is None or message.name_id.text != mine["name_id"]:
+    mine = (session.get("saml") or {}).get("sps", {}).get(origin.entity_id)
+    name_id = _name_id(received)
+    asynchronous = _asynchronous(message)
+    if not mine or name_id is None or name_id != mine["name_id"]:
+        if asynchronous:  # the SP awaits no answer; this session is not the one it ended
+            return redirect(url_for("login.signed_in"))
         return _answer_origin(received, STATUS_UNKNOWN_PRINCIPAL)
     return _end_session({"origin": origin.entity_id, "request": str(message),
-                         "binding": received.binding, "relay_state": received.relay_state})
+                         "binding": received.binding, "relay_state": received.relay_state,
+                         "asynchronous": asynchronous})
+
+
+def _name_id(received: intake.Received) -> str | None:
+    """The NameID the LogoutRequest names, decrypted with the IdP's keys if the SP encrypted
+    it (SAML-016 when none of them opens it: the session is kept)."""
+    message = received.message
+    if message.encrypted_id is None:
+        return message.name_id.text if message.name_id is not None else None
+    element = received.root.find(f"{{{intake.SAML}}}EncryptedID")
+    keys = [Path(path).read_bytes() for path in idp_server.decryption_keys()]
+    try:
+        return (encrypted_id.decrypt(element, keys).text or "").strip()
+    except encrypted_id.Undecryptable as exc:
+        raise KleidiError("SAML-016", issuer=received.provider.entity_id, reason=str(exc)) from exc
+
+
+def _asynchronous(message) -> bool:
+    """Whether the SP said it expects no LogoutResponse (SAML asynchronous SLO extension)."""
+    extensions = message.extensions.extension_elements if message.extensions else []
+    return any(e.tag == "Asynchronous" and e.namespace == ASYNC_SLO for e in extensions)
 
 
 @bp.route("/logout", methods=["GET", "POST"])
@@ -114,8 +140,9 @@ def propagate(lid, index):
         raise KleidiError("SAML-015")
     target = record["others"][index]
     idp = idp_server.server()
+    endpoints = _logout_services(idp, target["sp"])
     for binding in (BINDING_HTTP_REDIRECT, BINDING_HTTP_POST):
-        services = idp.metadata.single_logout_service(target["sp"], binding, "spsso")
+        services = endpoints.get(binding)
         if services:
             return _send_request(idp, lid, index, target, binding, services[0]["location"])
     _put(f"saml:slo:{lid}:{index}", {"status": "unsupported"})
@@ -125,9 +152,11 @@ def propagate(lid, index):
 def _send_request(idp, lid, index, target, binding, destination):
     name_id = NameID(format=target["format"], text=target["name_id"],
                      name_qualifier=idp_server.entity_id(), sp_name_qualifier=target["sp"])
+    session_index = target.get("session_index")  # the SP ends only the session it names
     request_id, message = idp.create_logout_request(
         destination, target["sp"], name_id=name_id, sign=binding == BINDING_HTTP_POST,
-        sign_alg=RSA_SHA256, digest_alg=idp_server.SHA256)
+        sign_alg=RSA_SHA256, digest_alg=idp_server.SHA256,
+        session_indexes=[session_index] if session_index else None)
     _put(f"saml:slo-sent:{request_id}", {"lid": lid, "index": index, "sp": target["sp"]})
     _put(f"saml:slo:{lid}:{index}", {"status": "sent"})
     if binding == BINDING_HTTP_POST:
@@ -166,7 +195,7 @@ def finish(lid):
     complete = all(status in ("done", "unsupported") for status in results)
     answer, origin = None, None
     provider = providers.find(record["origin"]) if record["origin"] else None
-    if provider is not None:
+    if provider is not None and not record.get("asynchronous"):
         message = samlp.logout_request_from_string(record["request"])
         received = intake.Received(message, provider, record["binding"], record["relay_state"],
                                    True)
@@ -190,8 +219,9 @@ def _answer(received: intake.Received, status_code: str) -> dict | None:
     """The LogoutResponse, over the binding of the request if the SP has it, else the other."""
     idp = idp_server.server()
     other = BINDING_HTTP_POST if received.binding == BINDING_HTTP_REDIRECT else BINDING_HTTP_REDIRECT
+    endpoints = _logout_services(idp, received.provider.entity_id)
     for binding in (received.binding, other):
-        if idp.metadata.single_logout_service(received.provider.entity_id, binding, "spsso"):
+        if endpoints.get(binding):
             break
     else:
         return None
@@ -205,6 +235,15 @@ def _answer(received: intake.Received, status_code: str) -> dict | None:
     info = idp.apply_binding(binding, response, destination, received.relay_state or "",
                              response=True, sign=True, sigalg=RSA_SHA256)
     return {"url": dict(info["headers"])["Location"]}
+
+
+def _logout_services(idp, entity_id: str) -> dict[str, list]:
+    """The SP's SingleLogoutService endpoints by binding. Asked for one binding, pysaml2
+    raises (and logs an error) when the SP has only others, as node-saml's POST-only SPs do."""
+    try:
+        return idp.metadata.single_logout_service(entity_id, None, "spsso") or {}
+    except UnsupportedBinding:  # the SP has no SingleLogoutService at all
+        return {}
 
 
 def _status(code: str):

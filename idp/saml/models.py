@@ -33,7 +33,9 @@ class ReleasePolicy(Base):
     entity_id: Mapped[str] = mapped_column(sa.String(1024), primary_key=True)
     attributes: Mapped[list | None] = mapped_column(sa.JSON, nullable=True)
     allow_unsolicited: Mapped[bool] = mapped_column(sa.Boolean, default=False)
-    sign_response: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    #: Both signatures by default; either may be turned off, never both.
+    sign_response: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    sign_assertions: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     encrypt_assertions: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     require_signed_requests: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))

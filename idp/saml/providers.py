@@ -36,7 +36,8 @@ class MetadataError(ValueError):
 class Policy:
     attributes: frozenset | None = None
     allow_unsolicited: bool = False
-    sign_response: bool = False
+    sign_response: bool = True
+    sign_assertions: bool = True
     encrypt_assertions: bool = True
     require_signed_requests: bool = False
 
@@ -220,7 +221,7 @@ def _with_policy(provider: Provider, row: ReleasePolicy | None) -> Provider:
     policy = Policy(
         attributes=frozenset(row.attributes) if row.attributes is not None else None,
         allow_unsolicited=row.allow_unsolicited, sign_response=row.sign_response,
-        encrypt_assertions=row.encrypt_assertions,
+        sign_assertions=row.sign_assertions, encrypt_assertions=row.encrypt_assertions,
         require_signed_requests=row.require_signed_requests,
     )
     return replace(provider, policy=policy)

@@ -11,7 +11,7 @@ from idp import audit, clock, db
 from idp.saml import providers, vocabulary
 from idp.saml.models import ReleasePolicy, ServiceProvider
 
-POLICY_FLAGS = ("allow_unsolicited", "sign_response", "encrypt_assertions",
+POLICY_FLAGS = ("allow_unsolicited", "sign_response", "sign_assertions", "encrypt_assertions",
                 "require_signed_requests")
 
 
@@ -50,7 +50,7 @@ def set_policy(entity_id: str, *, attributes=..., actor: str = "cli", **flags) -
     row = session.get(ReleasePolicy, entity_id)
     if row is None:
         row = ReleasePolicy(entity_id=entity_id, attributes=None, allow_unsolicited=False,
-                            sign_response=False, encrypt_assertions=True,
+                            sign_response=True, sign_assertions=True, encrypt_assertions=True,
                             require_signed_requests=False)
         session.add(row)
     if attributes is not ...:
@@ -60,6 +60,8 @@ def set_policy(entity_id: str, *, attributes=..., actor: str = "cli", **flags) -
             raise ValueError(f"unknown policy setting {name}")
         if value is not None:
             setattr(row, name, value)
+    if not (row.sign_response or row.sign_assertions):
+        raise ValueError("the Response or the Assertion must stay signed")
     row.updated_at = clock.now()
     audit.record("saml.policy_changed", actor=actor, relying_party=entity_id,
                  attributes=row.attributes, **{n: getattr(row, n) for n in POLICY_FLAGS})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from saml2.saml import (
+    NAMEID_FORMAT_EMAILADDRESS,
     NAMEID_FORMAT_PERSISTENT,
     NAMEID_FORMAT_TRANSIENT,
     NAMEID_FORMAT_UNSPECIFIED,
@@ -31,10 +32,19 @@ def values_for(account: Account, provider: Provider, lang: str = "en") -> dict[s
     return {name: available[name] for name in sorted(approved) if available.get(name)}
 
 
-def choose_format(requested: str | None, provider_formats: list[str]) -> str | None:
-    """The NameID format to answer with, or None if the request's format is unsupported."""
+def choose_format(requested: str | None, provider_formats: list[str],
+                  released: dict | None = None) -> str | None:
+    """The NameID format to answer with, or None if the request's format is unsupported.
+
+    An email-address NameID (what some SP libraries ask for on their defaults) is the email
+    the SP receives anyway: only when asked for, and only when ``released`` (its attributes)
+    carries one.
+    """
+    supported = SUPPORTED_NAMEID_FORMATS
+    if (released or {}).get("email"):
+        supported = (*supported, NAMEID_FORMAT_EMAILADDRESS)
     if requested and requested != NAMEID_FORMAT_UNSPECIFIED:
-        return requested if requested in SUPPORTED_NAMEID_FORMATS else None
+        return requested if requested in supported else None
     for name_format in provider_formats:
         if name_format in SUPPORTED_NAMEID_FORMATS:
             return name_format
@@ -42,9 +52,12 @@ def choose_format(requested: str | None, provider_formats: list[str]) -> str | N
 
 
 def name_id(account: Account, provider: Provider, name_format: str, idp_entity_id: str) -> NameID:
-    """Persistent: the pairwise value for this SP; transient: a fresh random value."""
+    """Persistent: the pairwise value for this SP; transient: a fresh random value; email
+    address: the released email."""
     if name_format == NAMEID_FORMAT_PERSISTENT:
         value = attributes.pairwise_unique(account, provider.entity_id)
+    elif name_format == NAMEID_FORMAT_EMAILADDRESS:
+        value = attributes.person_attributes(account)["email"][0]
     else:
         value = "_" + secrets.token_hex(20)
     return NameID(format=name_format, text=value, name_qualifier=idp_entity_id,

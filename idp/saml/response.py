@@ -85,26 +85,32 @@ class Subject:
 
 @dataclass(frozen=True)
 class Authn:
-    """How and when the person logged in (AuthnStatement)."""
+    """How and when the person logged in (AuthnStatement), and the SessionIndex by which the
+    IdP's LogoutRequests will name this session to the SP."""
 
     instant: int
     class_ref: str
+    session_index: str
 
 
 def build(issuer: str, subject: Subject, authn: Authn, values: dict[str, list[str]], *,
-          signer: Signer, lifetime: int, sign_response: bool = False,
-          encrypt_for: bytes | None = None, data_encryption: str | None = None) -> str:
+          signer: Signer, lifetime: int, sign_response: bool = True,
+          sign_assertion: bool = True, encrypt_for: bytes | None = None,
+          data_encryption: str | None = None) -> str:
     """The Response as text: the assertion signed, then encrypted for the SP's certificate
-    (PEM) if given, then the response signed if the SP's policy asks for it."""
+    (PEM) if given, then the response signed. Both signatures are the default (what SPs on
+    their defaults insist on); an SP's policy may leave either out, never both."""
+    if not (sign_response or sign_assertion):
+        raise ValueError("a Response needs at least one signature")
     now = clock.now().replace(microsecond=0)
     issued, expiry = _instant(now), _instant(now + timedelta(seconds=lifetime))
     response = copy.deepcopy(_SKELETON)
     response_issuer, _status, assertion = response
-    _fill(response, ID=_new_id(), IssueInstant=issued, Destination=subject.acs,
+    _fill(response, ID=new_id(), IssueInstant=issued, Destination=subject.acs,
           InResponseTo=subject.in_response_to)
     response_issuer.text = issuer
     assertion_issuer, signature, about, conditions, statement = assertion
-    _fill(assertion, ID=_new_id(), IssueInstant=issued)
+    _fill(assertion, ID=new_id(), IssueInstant=issued)
     assertion_issuer.text = issuer
     name_id, confirmation = about
     _fill(name_id, Format=subject.name_id_format, NameQualifier=issuer,
@@ -115,10 +121,13 @@ def build(issuer: str, subject: Subject, authn: Authn, values: dict[str, list[st
     _fill(conditions, NotBefore=issued, NotOnOrAfter=expiry)
     conditions[0][0].text = subject.audience
     _fill(statement, AuthnInstant=_instant(datetime.fromtimestamp(authn.instant, UTC)),
-          SessionIndex=_new_id())
+          SessionIndex=authn.session_index)
     statement[0][0].text = authn.class_ref
     _attributes(assertion, values)
-    _sign(assertion, signature, signer)
+    if sign_assertion:
+        _sign(assertion, signature, signer)
+    else:
+        assertion.remove(signature)
     if encrypt_for is not None:
         wrapper = etree.Element(f"{{{SAML}}}EncryptedAssertion", nsmap=NSMAP)
         assertion.addprevious(wrapper)
@@ -163,7 +172,7 @@ def _fill(element, **attributes) -> None:
             element.set(name, value)
 
 
-def _new_id() -> str:
+def new_id() -> str:
     # xs:ID must not start with a digit; 160 random bits
     return "_" + secrets.token_hex(20)
 

@@ -57,6 +57,15 @@ def key_path(name: str, extension: str) -> str:
     return str(Path(current_app.config["KEYS_DIR"]) / f"saml-{name}.{extension}")
 
 
+def decryption_keys() -> list[str]:
+    """Every private key the IdP decrypts with (an SP's EncryptedID), the current one first.
+
+    What an SP encrypted for a key the IdP still publishes, or published until lately, must
+    open: a key rollover lists each such key here, and callers try them in turn.
+    """
+    return [key_path("encryption", "key")]
+
+
 def server() -> IdentityProvider:
     """The Server for the current SP snapshot (rebuilt when SPs or keys change)."""
     return _cached("server", lambda snap: IdentityProvider(

@@ -1,6 +1,8 @@
 // An independent relying party (openid-client, OpenID Certified) driven over stdin/stdout.
-// Arguments: <issuer> <redirect_uri> <auth method: client_secret_basic|private_key_jwt|none>
+// Arguments: <issuer> <redirect_uri>
+//            <auth method: default|client_secret_basic|client_secret_post|private_key_jwt|none>
 //            <ID token alg: RS256|ES256>
+// "default" gives openid-client the secret and lets it choose (client_secret_post in v6).
 // Protocol (one JSON object per line):
 //   out {"event":"jwk","jwk":{...}}            only for private_key_jwt: register this key
 //   in  {"client_id":"...","client_secret":"..."}
@@ -28,12 +30,17 @@ async function clientAuth () {
   }
   const registered = await hear()
   if (method === 'none') return [registered, client.None()]
+  if (method === 'default') return [registered, undefined]
+  if (method === 'client_secret_post') {
+    return [registered, client.ClientSecretPost(registered.client_secret)]
+  }
   return [registered, client.ClientSecretBasic(registered.client_secret)]
 }
 
 async function main () {
   const [registered, auth] = await clientAuth()
   const metadata = { id_token_signed_response_alg: idTokenAlg }
+  if (method === 'default') metadata.client_secret = registered.client_secret
   const config = await client.discovery(new URL(issuer), registered.client_id, metadata, auth,
     { execute: [client.allowInsecureRequests] })  // loopback test server: http
   client.enableNonRepudiationChecks(config)  // verify ID token signatures against jwks_uri
