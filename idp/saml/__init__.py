@@ -1,7 +1,9 @@
 """SAML 2.0 identity provider: a thin layer over pysaml2's Server on the Kleidi core.
 
 Modules: ``crypto`` (in-process xmlsec backend), ``hardening`` (checks on untrusted XML),
-``providers`` (SPs from METADATA_DIR and the database), ``server`` (the pysaml2 Server),
+``providers`` (what is kept of an SP), ``directory`` (every SP by entityID, kept current in
+the background; ``directory_source`` is pysaml2's view of it), ``federation``, ``sources``
+and ``mdq`` (federation metadata, verified), ``server`` (the pysaml2 Server),
 ``intake`` (receiving requests), ``release`` and ``vocabulary`` (what an SP gets),
 ``answer``, ``sso`` and ``logout`` (the protocol endpoints), ``metadata`` (ours), ``cli``.
 """
@@ -39,3 +41,10 @@ def init_app(app: Flask) -> None:
     csrf.exempt(logout.slo_post)
     app.cli.add_command(cli.sp_group)
     interactions.register_logout(app, logout.logout_from_idp)
+
+
+def prepare(app: Flask) -> None:
+    """Build the directory of SPs before the server serves (see idp.saml.directory)."""
+    from idp.saml import directory
+
+    directory.prepare(app)
