@@ -25,11 +25,12 @@ from idp.saml import codes  # noqa: E402, F401  (defines the SAML-0xx error code
 
 
 def init_app(app: Flask) -> None:
-    """Register the /saml endpoints and the ``kleidi sp`` commands."""
-    from idp import csrf
+    """Register the /saml endpoints, the ``kleidi sp`` and ``kleidi metadata`` commands, and
+    the scheduled refresh of federation metadata (run by ``kleidi worker``)."""
+    from idp import csrf, messaging
     from idp.config import ConfigurationError
     from idp.login import interactions
-    from idp.saml import cli, crypto, logout, sso
+    from idp.saml import cli, crypto, logout, refresh, sources_cli, sso
     from idp.saml.blueprint import bp
 
     try:
@@ -40,6 +41,8 @@ def init_app(app: Flask) -> None:
     csrf.exempt(sso.sso_post)
     csrf.exempt(logout.slo_post)
     app.cli.add_command(cli.sp_group)
+    app.cli.add_command(sources_cli.metadata_group)
+    messaging.add_housekeeping(app, refresh.start_due_refreshes)
     interactions.register_logout(app, logout.logout_from_idp)
 
 

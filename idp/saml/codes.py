@@ -56,3 +56,9 @@ define("SAML-014", 400, _l("Request meant for another server"),
        START_AGAIN)
 define("SAML-015", 410, _l("Logout already finished"),
        _l("This logout has ended or expired. You are logged out of this identity provider."))
+define("SAML-016", 503, _l("The service's registration cannot be checked"),
+       _l("The service that sent you here is registered through a federation whose metadata "
+          "service is not answering right now, so its registration could not be checked and "
+          "nothing was sent to it."),
+       _l("Try again in a few minutes. If it keeps happening, tell the helpdesk which service "
+          "it was."))

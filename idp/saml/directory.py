@@ -212,14 +212,16 @@ def build(versions: dict, previous: Index | None) -> Index:
     parts = {"files": _reuse(old.get("files"), versions["files"], _read_files),
              "registered": _reuse(old.get("registered"), versions["registered"], _read_registered),
              "sources": Part(versions["sources"], {})}
-    aggregates = [s for s in versions["sources"] if s[1] == "aggregate"]
+    now = clock.now()  # a copy past its validUntil is not used, whatever the federation says
+    aggregates = [s for s in versions["sources"]
+                  if s[1] == "aggregate" and s[3] is not None and s[3] > now]
     for name, _kind, updated_at, valid_until in aggregates:
         parts[f"source:{name}"] = _reuse(old.get(f"source:{name}"), (updated_at, valid_until),
                                          lambda name=name: _read_source(name))
     policies = _reuse(previous.policies if previous else None, versions["policies"],
                       _read_policies)
     merged, expiry = _merge(parts, [s[0] for s in aggregates], policies.entries)
-    for valid_until in (s[3] for s in aggregates if s[3] is not None):
+    for valid_until in (s[3] for s in aggregates):
         expiry = min(expiry or valid_until, valid_until)
     return Index(providers=merged, parts=parts, policies=policies,
                  mdq_sources=_mdq_sources(versions["sources"]), expires_at=expiry)
@@ -278,9 +280,6 @@ def _read_registered() -> dict[str, Provider]:
 
 def _read_source(name: str) -> dict[str, Provider]:
     """The SPs of one aggregate's last good copy (nothing if that copy has expired)."""
-    source = db.session().get(MetadataSource, name)
-    if source is None or (source.valid_until is not None and source.valid_until <= clock.now()):
-        return {}
     rows = db.session().execute(sa.select(MetadataEntity.entity_id, MetadataEntity.data)
                                 .where(MetadataEntity.source == name))
     certificates: dict[str, str] = {}

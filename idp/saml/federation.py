@@ -11,6 +11,7 @@ verified root element, so a wrapped copy elsewhere in the document is never what
 from __future__ import annotations
 
 import hashlib
+import re
 import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,6 +29,14 @@ MEDIA_TYPE = "application/samlmetadata+xml"
 _REASONS = {"signature-shape": "signature", "algorithm": "signature", "transform": "signature",
             "too-large": "too-large"}
 _ROOTS = {f"{{{providers.MD}}}EntitiesDescriptor", f"{{{providers.MD}}}EntityDescriptor"}
+
+
+_PEM = re.compile(r"-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----")
+
+
+def split_certificates(text: str) -> list[str]:
+    """The PEM certificates in a text (a file may hold several, and other lines), one each."""
+    return [match + "\n" for match in _PEM.findall(text)]
 
 
 class SourceError(Exception):

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -44,18 +43,12 @@ class Service:
 
     @classmethod
     def of(cls, row: MetadataSource) -> Service:
-        return cls(row.name, row.location, tuple(split_certificates(row.certificates)),
+        return cls(row.name, row.location, tuple(federation.split_certificates(row.certificates)),
                    tuple(row.registration_authorities), tuple(row.entity_categories))
 
 
-def split_certificates(text: str) -> list[str]:
-    """The PEM certificates of a source, one string each."""
-    end = "-----END CERTIFICATE-----"
-    return [part.strip() + "\n" + end + "\n" for part in text.split(end) if part.strip()]
-
-
 class Memo:
-    """What this process learnt from MDQ sources: entity -> (Provider or None, until)."""
+    """What this process learnt from MDQ sources: entity -> (Provider or None, until when)."""
 
     def __init__(self):
         self.entries: dict[tuple[str, str], tuple[providers.Provider | None, float]] = {}
@@ -64,24 +57,28 @@ class Memo:
 
     def get(self, key):
         entry = self.entries.get(key)
-        if entry is None or entry[1] <= time.monotonic():
+        if entry is None or entry[1] <= _now():
             return False, None
         return True, entry[0]
 
     def put(self, key, provider, seconds: float) -> None:
+        now = _now()
         if len(self.entries) > 10_000:
-            now = time.monotonic()
             self.entries = {k: v for k, v in self.entries.items() if v[1] > now}
-        self.entries[key] = (provider, time.monotonic() + max(seconds, 0))
+        self.entries[key] = (provider, now + max(seconds, 0))
 
     def may_fetch(self, per_minute: int) -> bool:
         with self.lock:
-            now = time.monotonic()
+            now = _now()
             self.fetches = [t for t in self.fetches if now - t < 60]
             if len(self.fetches) >= per_minute:
                 return False
             self.fetches.append(now)
             return True
+
+
+def _now() -> float:
+    return clock.now().timestamp()
 
 
 def _memo() -> Memo:
