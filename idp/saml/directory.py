@@ -150,11 +150,20 @@ def providers_now() -> list[Provider]:
     return sorted(current().current().providers.values(), key=lambda p: p.entity_id)
 
 
+#: Indexes built in this process, by database and metadata folder: a worker forked from a
+#: process that prepared the same directory starts from its index (shared copy-on-write).
+_BUILT: dict[tuple, Index] = {}
+
+
 def prepare(app: Flask) -> None:
-    """Build the index now, in a server process before it serves (and forks), then keep it
-    current in the background. The database connections opened for it are closed, so that
-    processes forked from this one open their own."""
+    """Build the index now, in a server process before it serves, then keep it current in
+    the background. A worker forked from a process that prepared the same directory (gunicorn
+    ``--preload``, or a server that builds the app once before starting its workers) starts
+    from that index and reads only what changed since. The database connections opened here
+    are closed, so that forked processes open their own."""
     directory = app.extensions.setdefault(EXTENSION, Directory(app))
+    key = (db.database_url(app.config), app.config["METADATA_DIR"])
+    directory.index = directory.index or _BUILT.get(key)
     with app.app_context():
         try:
             directory.refresh()
@@ -163,6 +172,7 @@ def prepare(app: Flask) -> None:
             return
         finally:
             db.dispose()
+    _BUILT[key] = directory.index
     directory.background = True
 
 
