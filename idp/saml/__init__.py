@@ -47,7 +47,12 @@ def init_app(app: Flask) -> None:
 
 
 def prepare(app: Flask) -> None:
-    """Build the directory of SPs before the server serves (see idp.saml.directory)."""
-    from idp.saml import directory
+    """Before the server serves: build the directory of SPs (see idp.saml.directory), the
+    pysaml2 Server and the signer (loading and checking the RSA keys takes a tenth of a
+    second), so that the first request finds them ready."""
+    from idp.saml import directory, server
 
     directory.prepare(app)
+    with app.app_context():
+        server.server()
+        server.signer()
