@@ -33,7 +33,8 @@ def known(client, entity_id: str) -> bool:
 def served(saml_app):
     """The app as a server process has it: directory prepared, watcher stopped at the end."""
     yield lambda: directory.prepare(saml_app)
-    saml_app.extensions[directory.EXTENSION].stop()
+    if directory.EXTENSION in saml_app.extensions:
+        saml_app.extensions[directory.EXTENSION].stop()
 
 
 def test_a_request_never_rebuilds_the_index_of_a_server(saml_app, client, tmp_path, served):

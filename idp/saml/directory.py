@@ -68,6 +68,7 @@ class Directory:
         self.checked_at = 0.0
         self._lock = threading.Lock()
         self._watcher_pid: int | None = None
+        self._watcher: threading.Thread | None = None
         self._stop = threading.Event()
 
     def current(self) -> Index:
@@ -94,17 +95,19 @@ class Directory:
             return True
 
     def stop(self) -> None:
-        """End the background thread (tests; a server process simply exits)."""
+        """End the background thread and wait for it (tests; a server process just exits)."""
         self._stop.set()
+        if self._watcher is not None and self._watcher is not threading.current_thread():
+            self._watcher.join(timeout=30)
 
     def _start_watcher(self) -> None:
         with self._lock:
             if self._watcher_pid == os.getpid():
                 return
             self._watcher_pid = os.getpid()
-            thread = threading.Thread(target=_watch, args=(weakref.ref(self), self._stop),
-                                      name="saml-directory", daemon=True)
-            thread.start()
+            self._watcher = threading.Thread(target=_watch, args=(weakref.ref(self), self._stop),
+                                             name="saml-directory", daemon=True)
+            self._watcher.start()
 
 
 def _watch(directory_ref, stop: threading.Event) -> None:
@@ -164,13 +167,14 @@ def prepare(app: Flask) -> None:
     directory = app.extensions.setdefault(EXTENSION, Directory(app))
     key = (db.database_url(app.config), app.config["METADATA_DIR"])
     directory.index = directory.index or _BUILT.get(key)
-    with app.app_context():
-        try:
+    try:
+        with app.app_context():
             directory.refresh()
-        except sa.exc.SQLAlchemyError:  # e.g. not migrated yet: /readyz says so
-            log.exception("SAML directory not built at start; it will be on first use")
-            return
-        finally:
+    except sa.exc.SQLAlchemyError:  # e.g. not migrated yet: /readyz says so
+        log.exception("SAML directory not built at start; it will be on first use")
+        return
+    finally:
+        with app.app_context():  # once the session gave its connection back
             db.dispose()
     _BUILT[key] = directory.index
     directory.background = True
