@@ -70,5 +70,5 @@ def test_bloom_filter_round_trip():
     bloom.add(b"one")
     copy = BloomFilter.from_bytes(bloom.to_bytes())
     assert b"one" in copy
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a Kleidi bloom filter"):
         BloomFilter.from_bytes(b"NOTBLOOM" + bloom.to_bytes()[8:])

@@ -46,7 +46,8 @@ def test_pin_is_six_digits_and_stored_only_as_a_keyed_hash(app, client, outbox, 
 def test_pin_works_until_fifteen_minutes(app, client, clock, outbox, registry):
     flow, pin = pin_page(client, outbox)
     clock.advance(15 * 60 - 2)
-    assert enter_pin(client, flow, pin).status_code == 303
+    accepted = enter_pin(client, flow, pin)
+    assert accepted.status_code == 303 and accepted.headers["Location"].endswith(f"{flow}/review")
 
 
 def test_pin_expires_after_fifteen_minutes(app, client, clock, outbox, registry):
@@ -89,7 +90,8 @@ def test_a_pin_of_another_flow_does_not_work(app, client, outbox, registry):
     other = app.test_client()
     flow = start(other)
     identify(other, flow, "00099999", mobile="+306900000000")  # unknown: no PIN sent
-    assert enter_pin(other, flow, pin).status_code == 400
+    refused = enter_pin(other, flow, pin)
+    assert refused.status_code == 400 and "απομένουν: 4" in refused.get_data(as_text=True)
 
 
 def test_two_simultaneous_correct_pins_exactly_one_wins(app, client, outbox, registry):

@@ -85,7 +85,7 @@ def test_audit_events_are_append_only(ctx):
     db.session().add(event)
     db.session().commit()
     event.event = "changed"
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="append-only"):
         db.session().commit()
     db.session().rollback()
     if db.engine().dialect.name == "postgresql":

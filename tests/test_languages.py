@@ -61,23 +61,66 @@ def _user_pages(app) -> list[str]:
     )
 
 
+#: Where a page sends a person instead of rendering, (signed out, signed in); a page not
+#: listed must render (200) when signed in, and render or send to the login page when not.
+REDIRECTS = {
+    "/": ("/login", None),
+    "/login/second-factor": ("/login", "/login"),
+    "/account/second-factor/recovery-codes": ("/login", "/account/second-factor"),
+    "/account/second-factor/remove": ("/login", "/account/second-factor"),
+    "/account/second-factor/setup": ("/login", "/account/second-factor"),
+}
+
+
+def _expected(path: str, signed_in: bool) -> str | None:
+    """The path the page is meant to redirect to, or None when it must render itself."""
+    signed_out_target, signed_in_target = REDIRECTS.get(path, (None, None))
+    return signed_in_target if signed_in else signed_out_target
+
+
+ENGLISH = re.compile(r"\b(the|you|your|and|to|of|in|is|are|not)\b")
+
+#: Pages the self-service promises (README, docs): losing one of them is a failure.
+PROMISED = {"/login", "/logout", "/activate/", "/recovery", "/account", "/account/password",
+            "/account/contacts", "/account/second-factor"}
+
+
 def test_every_page_renders_in_greek_and_in_english(app, make_account, login):
+    assert PROMISED <= set(_user_pages(app)), PROMISED - set(_user_pages(app))
     username, password = make_account()
     for signed_in in (False, True):
         client = app.test_client()
         if signed_in:
             login(client, username, password)
-        for path in _user_pages(app) + ["/no-such-page"]:
+        for path in _user_pages(app):
             pages = {}
             for lang in ("el", "en"):
                 client.set_cookie("kleidi_lang", lang, domain="localhost")
-                response = client.get(path, follow_redirects=True)
-                assert response.status_code in (200, 404), (path, response.status_code)
+                response = client.get(path)
+                target = _expected(path, signed_in)
+                if response.status_code in (302, 303) and target is None and not signed_in:
+                    target = "/login"  # a page for signed-in people only
+                if target is not None:
+                    assert response.status_code in (302, 303), (path, signed_in, response.status_code)
+                    location = response.headers["Location"]
+                    assert location.split("?")[0].removeprefix("http://localhost") == target, \
+                        (path, signed_in, location)
+                    response = client.get(location)
+                assert response.status_code == 200, (path, signed_in, lang, response.status_code)
                 body = response.get_data(as_text=True)
                 assert f'<html lang="{lang}">' in body, (path, lang)
                 pages[lang] = _main(body)
             assert re.search(r"[α-ωά-ώ]{4}", pages["el"]), f"{path} has no Greek text"
+            assert ENGLISH.search(pages["en"]), f"{path} has no English text"
             assert pages["el"] != pages["en"], f"{path} is the same in both languages"
+
+
+def test_an_unknown_page_is_the_coded_not_found_page_in_both_languages(client):
+    for lang, title in (("el", "Η σελίδα δεν βρέθηκε"), ("en", "Page not found")):
+        client.set_cookie("kleidi_lang", lang, domain="localhost")
+        response = client.get("/no-such-page")
+        body = response.get_data(as_text=True)
+        assert response.status_code == 404 and title in body and "GEN-001" in body
 
 
 def _main(body: str) -> str:

@@ -68,6 +68,7 @@ def test_the_same_contact_again_is_refused(client, csrf, outbox, signed_in):
 def test_an_invalid_mobile_is_refused(client, csrf, outbox, signed_in):
     refused = _ask(client, csrf, "mobile", "12")
     assert refused.status_code == 400 and outbox.messages == []
+    assert "έγκυρος αριθμός κινητού" in refused.get_data(as_text=True)
 
 
 def test_a_change_needs_a_recent_login(app, client, clock, csrf, outbox, signed_in):

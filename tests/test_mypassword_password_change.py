@@ -57,11 +57,12 @@ def test_the_new_password_must_meet_the_policy(app, client, csrf, login, person,
     assert login(app.test_client(), username, password).status_code == 302
 
 
-def test_the_two_new_passwords_must_match(client, csrf, login, person):
+def test_the_two_new_passwords_must_match(app, client, csrf, login, person):
     username, password = person
     login(client, username, password)
     refused = _change(client, csrf, password, repeat=NEW_PASSWORD + "x")
-    assert refused.status_code == 400
+    assert refused.status_code == 400 and "δεν είναι ίδιοι" in refused.get_data(as_text=True)
+    assert "Location" in login(app.test_client(), username, password).headers  # still the old one
 
 
 def test_signed_out_people_are_sent_to_log_in(client):

@@ -54,7 +54,8 @@ def test_replayed_jti_is_refused(app, client, login, make_account, rp, key):
     assert _exchange(client, app, login, make_account, rp, assertion).status_code == 200
     other = app.test_client()
     again = _exchange(other, app, login, make_account, rp, assertion)
-    assert again.status_code in (400, 401) and again.get_json()["error"] == "invalid_client"
+    # RFC 6749 5.2: 401 only where the client used the Authorization header; this one did not
+    assert again.status_code == 400 and again.get_json()["error"] == "invalid_client"
 
 
 def test_assertion_signed_by_another_key_is_refused(app, client, login, make_account, rp):
