@@ -254,3 +254,17 @@ def test_certificates_are_checked_when_pinned(saml_app, tmp_path):
     for command in (["metadata", "refresh", "nothing"], ["metadata", "source", "remove", "x"]):
         result = runner.invoke(args=command)
         assert result.exit_code == 2 and "no metadata source" in result.output
+
+
+def test_the_worker_refreshes_in_a_thread_of_its_own(saml_app, federation, published, clock):
+    published.documents["/fed.xml"] = federation.aggregate([other_sp("a.example.org")])
+    assert add_source(saml_app, federation, published.url + "/fed.xml", "--refresh", "1h") \
+        .exit_code == 0
+    published.documents["/fed.xml"] = federation.aggregate(
+        [other_sp("a.example.org"), other_sp("b.example.org")])
+    clock.advance(3601)
+    with saml_app.app_context():
+        for task in saml_app.extensions["kleidi.housekeeping"]:  # what kleidi worker runs
+            task()
+    saml_app.extensions["kleidi.saml.refreshing"].join(timeout=30)
+    assert status(saml_app)["fed"]["entities"] == 2
