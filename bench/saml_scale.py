@@ -34,6 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import saml_scale_report  # noqa: E402
 import saml_scale_support as support  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,8 +72,8 @@ def main() -> int:
     results.update(environment(load_before, args, commits))
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "saml_scale.json").write_text(json.dumps(results, indent=2) + "\n")
-    (RESULTS / "saml_scale.md").write_text(support.report(results))
-    print(support.report(results))
+    (RESULTS / "saml_scale.md").write_text(saml_scale_report.report(results))
+    print(saml_scale_report.report(results))
     return 0
 
 
