@@ -94,6 +94,7 @@ class MetadataServer:
 
     def __init__(self):
         self.documents: dict[str, bytes] = {}
+        self.redirects: dict[str, str] = {}
         self.requests: list[str] = []
         self.server: ThreadingHTTPServer | None = None
         self.port = 0
@@ -110,6 +111,12 @@ class MetadataServer:
             def do_GET(self):  # noqa: N802 (http.server's name)
                 path = unquote(self.path)
                 served.requests.append(path)
+                if path in served.redirects:
+                    self.send_response(302)
+                    self.send_header("Location", served.redirects[path])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 body = served.documents.get(path)
                 self.send_response(200 if body is not None else 404)
                 self.send_header("Content-Type", "application/samlmetadata+xml")

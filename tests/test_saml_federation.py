@@ -268,3 +268,14 @@ def test_the_worker_refreshes_in_a_thread_of_its_own(saml_app, federation, publi
             task()
     saml_app.extensions["kleidi.saml.refreshing"].join(timeout=30)
     assert status(saml_app)["fed"]["entities"] == 2
+
+
+def test_redirects_are_followed_to_http_only(saml_app, federation, published, member, tmp_path):
+    published.documents["/real.xml"] = federation.aggregate([member.registered])
+    published.redirects["/moved.xml"] = published.url + "/real.xml"
+    assert add_source(saml_app, federation, published.url + "/moved.xml").exit_code == 0
+    local = tmp_path / "local.xml"
+    local.write_bytes(published.documents["/real.xml"])
+    published.redirects["/moved.xml"] = local.as_uri()
+    result = refresh_now(saml_app)
+    assert result.exit_code == 2 and "not http(s)" in result.output

@@ -1,9 +1,10 @@
 """SAML 2.0 identity provider: a thin layer over pysaml2's Server on the Kleidi core.
 
 Modules: ``crypto`` (in-process xmlsec backend), ``hardening`` (checks on untrusted XML),
-``providers`` (what is kept of an SP), ``index`` and ``directory`` (every SP by entityID, kept current in
-the background; ``directory_source`` is pysaml2's view of it), ``federation``, ``sources``
-and ``mdq`` (federation metadata, verified), ``server`` (the pysaml2 Server),
+``providers`` (what is kept of an SP), ``index`` and ``directory`` (every SP by entityID,
+kept current in the background; ``directory_source`` is pysaml2's view of it),
+``federation``, ``sources``, ``refresh`` and ``mdq`` (federation metadata, verified),
+``server`` (the pysaml2 Server),
 ``intake`` (receiving requests), ``release`` and ``vocabulary`` (what an SP gets),
 ``answer``, ``sso`` and ``logout`` (the protocol endpoints), ``metadata`` (ours), ``cli``.
 """

@@ -66,6 +66,18 @@ class Selection:
     filtered: int  # usable SPs that the filters left out
 
 
+class _HTTPRedirectsOnly(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect only to another http(s) URL (urllib would follow one to ftp:)."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        if not newurl.startswith(("https://", "http://")):
+            raise HTTPError(newurl, code, "redirect to a URL that is not http(s)", headers, fp)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_HTTPRedirectsOnly)
+
+
 def fetch(location: str, *, max_bytes: int, timeout: float) -> bytes:
     """The bytes at an http(s) URL, or of a file path; SourceError if they cannot be had."""
     if not location.startswith(("https://", "http://")):
@@ -78,7 +90,7 @@ def fetch(location: str, *, max_bytes: int, timeout: float) -> bytes:
     request = urllib.request.Request(location, headers={  # noqa: S310
         "Accept": MEDIA_TYPE, "User-Agent": "Kleidi"})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with _OPENER.open(request, timeout=timeout) as response:
             return _bounded(response, max_bytes)
     except HTTPError as exc:
         raise SourceError("not-found" if exc.code == 404 else "fetch",
