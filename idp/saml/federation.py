@@ -94,7 +94,7 @@ def fetch(location: str, *, max_bytes: int, timeout: float) -> bytes:
             return _bounded(response, max_bytes)
     except HTTPError as exc:
         raise SourceError("not-found" if exc.code == 404 else "fetch",
-                          f"{location}: HTTP {exc.code}") from exc
+                          f"{location}: HTTP {exc.code} {exc.reason}") from exc
     except URLError as exc:
         raise SourceError("fetch", f"{location}: {getattr(exc, 'reason', exc)}") from exc
     except (OSError, ValueError) as exc:  # timeouts, resets, bad status lines
