@@ -270,12 +270,13 @@ def test_the_worker_refreshes_in_a_thread_of_its_own(saml_app, federation, publi
     assert status(saml_app)["fed"]["entities"] == 2
 
 
-def test_redirects_are_followed_to_http_only(saml_app, federation, published, member, tmp_path):
+def test_redirects_are_followed_to_http_only(saml_app, federation, published, member):
     published.documents["/real.xml"] = federation.aggregate([member.registered])
     published.redirects["/moved.xml"] = published.url + "/real.xml"
     assert add_source(saml_app, federation, published.url + "/moved.xml").exit_code == 0
-    local = tmp_path / "local.xml"
-    local.write_bytes(published.documents["/real.xml"])
-    published.redirects["/moved.xml"] = local.as_uri()
-    result = refresh_now(saml_app)
-    assert result.exit_code == 2 and "not http(s)" in result.output
+    for elsewhere, refusal in (("ftp://127.0.0.1/real.xml", "not http(s)"),
+                               ("file:///etc/hostname", "not allowed")):
+        published.redirects["/moved.xml"] = elsewhere
+        result = refresh_now(saml_app)
+        assert result.exit_code == 2 and refusal in result.output
+        assert status(saml_app)["fed"]["entities"] == 1
