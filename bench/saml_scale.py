@@ -56,7 +56,10 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="kleidi-scale-"))
     baseline = support.checkout(args.baseline, work) if args.baseline else None
     commits = {"this": support.commit_of(ROOT),
-               "baseline": support.commit_of(baseline) if baseline else None}
+               "baseline": support.commit_of(baseline) if baseline else None,
+               "server": support.SERVER_DESCRIPTION[support.server_of(ROOT)],
+               "baseline_server": support.SERVER_DESCRIPTION[support.server_of(baseline)]
+               if baseline else None}
     load_before = os.getloadavg()
     try:
         entities = support.make_entities(max(sizes) - 1, work)
@@ -122,7 +125,8 @@ def environment(load_before, args, commits) -> dict:
                     "platform": platform.platform(),
                     "load_average_before": [round(x, 2) for x in load_before],
                     "load_average_after": [round(x, 2) for x in os.getloadavg()]},
-        "setup": {"server": support.SERVER_DESCRIPTION, "requests_per_round": args.requests,
+        "setup": {"server": commits["server"], "baseline_server": commits["baseline_server"],
+                  "requests_per_round": args.requests,
                   "rounds": args.rounds, "baseline": args.baseline or None,
                   "baseline_commit": commits["baseline"], "this_commit": commits["this"],
                   "database": "SQLite (a file per size)", "store": "in-process",

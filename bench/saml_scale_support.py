@@ -21,7 +21,8 @@ import saml_sso  # noqa: E402  (client, login, AuthnRequest, CPU of a process)
 
 BENCH_SP = "https://bench-sp.example.org/sp"
 FEDERATION = "https://federation.example.org"
-SERVER_DESCRIPTION = "gunicorn --preload, 1 sync worker, access log"
+SERVER_DESCRIPTION = {"gunicorn": "gunicorn --preload, 1 sync worker, access log",
+                      "granian": "kleidi serve (granian), 1 worker, access log"}
 
 
 # -- Code to compare ---------------------------------------------------------------------------
@@ -211,13 +212,22 @@ if __name__ == "__main__" and len(sys.argv) == 4 and sys.argv[1] == "prepare":
 # -- Serving and measuring over HTTP ------------------------------------------------------------
 
 
+def server_of(code: Path) -> str:
+    """The production server of `code`: granian through ``kleidi serve``, or gunicorn."""
+    return "granian" if "granian" in (code / "idp" / "serve.py").read_text() else "gunicorn"
+
+
 def start(code: Path, config: Path, port: int) -> subprocess.Popen:
     env = {**env_for(config, port), "PYTHONPATH": str(code)}
-    return subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "--preload", "--workers", "1",
-         "--access-logfile", "-", "--timeout", "60", "--bind", f"127.0.0.1:{port}",
-         "--log-level", "warning", "wsgi:app"],
-        cwd=code, env=env, stdout=subprocess.DEVNULL)
+    if server_of(code) == "granian":
+        command = [sys.executable, "-c", "from idp.cli import main; main()", "serve",
+                   "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    else:  # the README's production command until granian
+        command = [str(Path(sys.executable).parent / "gunicorn"), "--preload", "--workers", "1",
+                   "--access-logfile", "-", "--timeout", "60", "--bind", f"127.0.0.1:{port}",
+                   "--log-level", "warning", "wsgi:app"]
+    return subprocess.Popen(command, cwd=code, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
 
 
 def serve_and_measure(code: Path, config: Path, setup: dict, requests: int) -> dict:
