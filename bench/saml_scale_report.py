@@ -11,7 +11,8 @@ def report(results: dict) -> str:
              f"{results['setup']['server']}; {results['setup']['database']}, "
              f"{results['setup']['store']} store; medians of {results['setup']['rounds']} "
              "alternating rounds. 'this' loads the SPs as a federation source; the baseline "
-             f"({results['setup']['baseline']}) reads the same aggregate as a file.", "",
+             f"({results['setup']['baseline']}, {results['setup']['baseline_server']}) reads "
+             "the same aggregate as a file.", "",
              "| SPs | code | CPU ms / response | responses / CPU-s | launch to first SSO s "
              "| first SSO ms | p99 ms | worker RSS MB | worker private MB |",
              "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
