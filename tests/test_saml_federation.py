@@ -168,7 +168,8 @@ def test_filters_by_registration_authority_and_entity_category(saml_app, client,
         other_sp("ours-plain.example.org", authority=FEDERATION),
         other_sp("theirs-rs.example.org", authority="https://other.example.net", categories=[RS]),
     ])
-    result = add_source(saml_app, federation, published.url + "/fed.xml",
+    assert "3 SPs" in add_source(saml_app, federation, published.url + "/fed.xml").output
+    result = add_source(saml_app, federation, published.url + "/fed.xml", "--replace",
                         "--registration-authority", FEDERATION, "--entity-category", RS)
     assert result.exit_code == 0, result.output
     assert "1 SPs, 0 unusable, 2 filtered out" in result.output

@@ -78,6 +78,8 @@ def refresh_source(name: str, actor: str) -> Outcome:
     """Fetch, verify and keep one source's copy; on failure keep the last good one."""
     session = db.session()
     row = session.get(MetadataSource, name)
+    if row is None:  # removed meanwhile
+        return Outcome(name, False, error="no such source")
     try:
         outcome = _forget_expired(row) if row.kind == "mdq" else _refresh_aggregate(row)
     except federation.SourceError as exc:

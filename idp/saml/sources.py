@@ -46,6 +46,7 @@ def add(name: str, kind: str, location: str, certificates: list[str], *,
     row.refresh_seconds = refresh_seconds or current_app.config["SAML_METADATA_REFRESH_SECONDS"]
     row.registration_authorities, row.entity_categories = list(authorities), list(categories)
     row.updated_at, row.next_refresh_at = now, now
+    row.document_sha256 = None  # new filters or certificates: read the same document again
     audit.record("saml.metadata_source_set", actor=actor, source=name, kind=kind,
                  location=location, refresh_seconds=row.refresh_seconds,
                  registration_authorities=row.registration_authorities,
