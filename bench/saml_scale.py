@@ -62,12 +62,7 @@ def main() -> int:
                if baseline else None}
     load_before = os.getloadavg()
     try:
-        entities = support.make_entities(max(sizes) - 1, work)
-        results = {"sizes": {}}
-        for size in sizes:
-            results["sizes"][str(size)] = measure_size(size, entities[:size - 1], work, baseline,
-                                                       args)
-            print(json.dumps({size: summary(results["sizes"][str(size)])}), flush=True)
+        results = {"sizes": measure(sizes, work, baseline, args)}
     finally:
         if baseline is not None:
             support.remove_checkout(baseline)
@@ -80,23 +75,31 @@ def main() -> int:
     return 0
 
 
-def measure_size(size: int, entities: list[str], work: Path, baseline, args) -> dict:
-    folder = work / f"n{size}"
-    setup = support.prepare(folder, entities)
-    figures = {"in_process": {kind: in_process_child(folder / kind)
-                              for kind in ("federation", "file")}}
-    codes = [("this", ROOT, folder / "federation")]
+def measure(sizes: list[int], work: Path, baseline, args) -> dict:
+    """Every size and code over HTTP in each round (sizes and codes in alternating order, so
+    that the machine's load, which drifts, falls on all of them alike), then the rest."""
+    entities = support.make_entities(max(sizes) - 1, work)
+    setups = {size: support.prepare(work / f"n{size}", entities[:size - 1]) for size in sizes}
+    runs = [(size, "this", ROOT, work / f"n{size}" / "federation") for size in sizes]
     if baseline is not None:
-        codes.append(("baseline", baseline, folder / "file"))
-    rounds: dict[str, list] = {name: [] for name, _code, _config in codes}
+        runs += [(size, "baseline", baseline, work / f"n{size}" / "file") for size in sizes]
+    found: dict[tuple, list] = {(size, name): [] for size, name, _code, _config in runs}
     for number in range(args.rounds):
-        order = codes if number % 2 == 0 else list(reversed(codes))
-        for name, code, config in order:
-            rounds[name].append(support.serve_and_measure(code, config, setup, args.requests))
-    figures["http"] = {name: combine(found) for name, found in rounds.items()}
-    if size == max(int(n) for n in args.sizes.split(",")):
-        figures["during_refresh"] = support.during_refresh(ROOT, folder / "federation", setup,
-                                                           entities)
+        for size, name, code, config in (runs if number % 2 == 0 else reversed(runs)):
+            found[(size, name)].append(
+                support.serve_and_measure(code, config, setups[size], args.requests))
+            print(json.dumps({"round": number, "size": size, "code": name,
+                              **found[(size, name)][-1]}), flush=True)
+    figures = {}
+    for size in sizes:
+        folder = work / f"n{size}"
+        figures[str(size)] = {
+            "http": {name: combine(found[(size, name)]) for s, name, _c, _f in runs if s == size},
+            "in_process": {kind: in_process_child(folder / kind) for kind in ("federation", "file")},
+        }
+    largest = max(sizes)
+    figures[str(largest)]["during_refresh"] = support.during_refresh(
+        ROOT, work / f"n{largest}" / "federation", setups[largest], entities[:largest - 1])
     return figures
 
 
@@ -111,11 +114,6 @@ def combine(found: list[dict]) -> dict:
     """Medians over rounds (and every round, for the record)."""
     keys = [k for k, v in found[0].items() if isinstance(v, int | float)]
     return {**{k: statistics.median(r[k] for r in found) for k in keys}, "rounds": found}
-
-
-def summary(size: dict) -> dict:
-    return {name: {k: round(v, 3) for k, v in http.items() if not isinstance(v, list)}
-            for name, http in size["http"].items()}
 
 
 def environment(load_before, args, commits) -> dict:
