@@ -236,8 +236,8 @@ class Defaults:
     # -- SAML identity provider (idp.saml) ------------------------------------------------
     #: The IdP's entityID. Empty: BASE_URL + "/saml/metadata".
     SAML_ENTITY_ID = ""
-    #: How often (seconds) a process checks METADATA_DIR, the SP tables and the SAML key files
-    #: for changes.
+    #: How often (seconds) a process checks METADATA_DIR, the SP tables, the federation
+    #: sources and the SAML key files for changes (a server process: in a background thread).
     SAML_METADATA_CHECK_SECONDS = 5
     #: The published IdP metadata is valid for this many days (its validUntil).
     SAML_METADATA_VALID_DAYS = 7
