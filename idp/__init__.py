@@ -37,6 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
         sessions,
         store,
     )
+    from idp.identity import init_app as identity_init_app
     from idp.mfa import second_step
     from selfservice import activation, mypassword
 
@@ -52,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     login.init_app(app)
     second_step.init_app(app)
     cli.init_app(app)
+    identity_init_app(app)
     messaging.init_app(app)
     activation.init_app(app)
     mypassword.init_app(app)

@@ -6,7 +6,7 @@ their relying party is approved for. Names:
 ``eduperson_unique_id``, ``subject_id``, ``schgr_ac_person_id`` (the shared AcademicID forms),
 ``eppn``, ``affiliation``, ``scoped_affiliation``, ``primary_affiliation``, ``entitlement``,
 ``display_name``, ``given_name``, ``family_name``, ``email``, ``schac_home_organization``,
-``schac_home_organization_type``, ``schac_personal_unique_code``.
+``schac_home_organization_type``, ``schac_personal_unique_code``, ``schac_expiry_date``.
 Pairwise values depend on the relying party: :func:`pairwise_id`.
 """
 
@@ -19,7 +19,7 @@ from flask import current_app, g
 from flask_babel import lazy_gettext as _l
 
 from idp import db
-from idp.identity import identifiers, roles
+from idp.identity import identifiers, roles, services
 from idp.identity.models import Account, Affiliation, Person
 
 #: Internal names with a label for consent screens.
@@ -40,6 +40,7 @@ LABELS = {
     "schac_home_organization": _l("Home organisation"),
     "schac_home_organization_type": _l("Type of home organisation"),
     "schac_personal_unique_code": _l("Student registration number"),
+    "schac_expiry_date": _l("Account end date"),
 }
 
 
@@ -103,7 +104,7 @@ def person_attributes(account: Account, lang: str = "en") -> dict[str, list[str]
         "affiliation": affiliations,
         "scoped_affiliation": [f"{value}@{scope}" for value in affiliations],
         "primary_affiliation": [p] if (p := roles.primary_affiliation(names)) else [],
-        "entitlement": [],
+        "entitlement": services.entitlements(account, names),
         "display_name": [f"{given} {family}".strip()],
         "given_name": [given],
         "family_name": [family],
@@ -111,8 +112,14 @@ def person_attributes(account: Account, lang: str = "en") -> dict[str, list[str]
         "schac_home_organization": [scope],
         "schac_home_organization_type": [config["HOME_ORGANIZATION_TYPE"]],
         "schac_personal_unique_code": personal_unique_codes(account),
+        "schac_expiry_date": [expiry_date(account)] if account.expires_at else [],
     }
     return {name: value for name, value in values.items() if any(value)}
+
+
+def expiry_date(account: Account) -> str:
+    """schacExpiryDate: the account's end as GeneralizedTime (``YYYYMMDDHHMMSSZ``, UTC)."""
+    return account.expires_at.strftime("%Y%m%d%H%M%SZ")
 
 
 def personal_unique_codes(account: Account) -> list[str]:

@@ -1,17 +1,17 @@
-"""The ``kleidi`` command: set-up, serving, registries, accounts, demo data."""
+"""The ``kleidi`` command: set-up, serving, accounts, demo data (the identity core adds the
+registry, lifecycle and account commands of :mod:`idp.identity.cli`)."""
 
 from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from idp import db, demo, i18n, keys, migrate
-from idp.identity import accounts, registry
+from idp.identity import accounts
 
 
 def _app(*_args, **_kwargs):
@@ -27,7 +27,7 @@ def main():
 
 def init_app(app) -> None:
     """Every core command, on the app's CLI (areas add theirs in their own init_app)."""
-    for command in (init, serve, demo_command, registry_group, account_group):
+    for command in (init, serve, demo_command, account_group):
         app.cli.add_command(command)
 
 
@@ -68,31 +68,6 @@ def demo_command(as_json: bool):
     click.echo("Demo registry loaded. Demo accounts (new passwords each run):")
     for item in credentials:
         click.echo(f"  {item['username']:<16} {item['password']}  ({item['role']})")
-
-
-@click.group(name="registry")
-def registry_group():
-    """Registry feeds (student SIS, HR)."""
-
-
-@registry_group.command(name="import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--registry", "source", type=click.Choice(registry.REGISTRIES),
-              default="students", show_default=True)
-@with_appcontext
-def registry_import(file: Path, source: str):
-    """Import a registry file (CSV with a header, or JSON); report bad rows."""
-    try:
-        rows = registry.read_rows(file)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise click.ClickException(f"{file}: {error}") from None
-    report = registry.import_rows(source, rows, actor="cli")
-    for line, reason in report.errors:
-        click.echo(f"{file}:{line}: {reason}", err=True)
-    click.echo(f"created {report.created}, updated {report.updated}, "
-               f"unchanged {report.unchanged}, rejected {len(report.errors)}")
-    if report.errors:
-        sys.exit(1)
 
 
 @click.group(name="account")

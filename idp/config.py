@@ -111,6 +111,95 @@ class Defaults:
     #: Default region for phone numbers without a country code.
     PHONE_REGION = "GR"
 
+    # -- Lifecycle: validity, deactivation, services, webhooks ----------------------------
+    #: Where new AcademicIDs come from: "local" (issued here) or "central" (asked of the
+    #: issuer at ACADEMIC_ID_ISSUER_URL, so that the ID follows the person between
+    #: institutions). An AcademicID carried by a registry feed always wins.
+    ACADEMIC_ID_ISSUER = "local"
+    #: The central issuer's endpoint: POST JSON {"institution", "amka", "ssn", "ssn_country",
+    #: "birth_date", "family_name", "given_name"}, answer {"academic_id": "..."}.
+    ACADEMIC_ID_ISSUER_URL = ""
+    #: The Authorization header sent to the issuer (e.g. "Bearer ...").
+    ACADEMIC_ID_ISSUER_AUTH = ""
+    #: How long to wait for the issuer before activation says it is unavailable.
+    ACADEMIC_ID_ISSUER_TIMEOUT_SECONDS = 5
+    #: Validity per role: "life" (no end), "active" (while the registry says so),
+    #: "contract" (until the contract's end date), or {"years": N} (N years from activation).
+    #: "keeps": services that survive the end (the account then moves to the alumni state).
+    VALIDITY = {
+        "undergraduate": {"rule": "active", "keeps": ["email", "alumni"]},
+        "postgraduate": {"rule": "active", "keeps": ["email", "alumni"]},
+        "doctoral": {"rule": "active", "keeps": ["email", "alumni"]},
+        "faculty": {"rule": "life"},
+        "emeritus": {"rule": "life"},
+        "teaching_staff": {"rule": "active", "keeps": ["email"]},
+        "staff": {"rule": "active"},
+        "academic_fellow": {"rule": "contract"},
+        "lecturer_407": {"rule": "contract"},
+        "teaching_experience": {"rule": "contract"},
+        "postdoc": {"rule": {"years": 2}},
+        "researcher": {"rule": {"years": 2}},
+        "contractor": {"rule": {"years": 2}},
+        "collaborator": {"rule": {"years": 2}},
+        "alumnus": {"rule": "life", "alumni": True},
+    }
+    #: Student registry enrollmentStatus values that end the affiliation; "graduated" also
+    #: starts the alumnus affiliation. "suspended" disables the account.
+    REGISTRY_ENDED_STATUSES = ["graduated", "transferred", "withdrawn", "deleted", "inactive"]
+    REGISTRY_SUSPENDED_STATUSES = ["suspended"]
+    #: A --full import may end at most this share of a registry's active affiliations
+    #: unless forced (a truncated feed must not end everyone).
+    REGISTRY_FULL_MAX_ENDED_SHARE = 0.05
+    #: When a registry ends a role that lasts while active (a graduation, a resignation),
+    #: the account stays valid this many days more, so that the warnings come ahead.
+    LIFECYCLE_NOTICE_DAYS = 30
+    #: Warning emails this many days before an account's end (each sent once).
+    LIFECYCLE_WARNING_DAYS = [30, 7]
+    #: Days after the end before the account is deactivated.
+    LIFECYCLE_GRACE_DAYS = 14
+    #: How often `kleidi worker` runs the lifecycle (seconds; 0: never).
+    LIFECYCLE_RUN_SECONDS = 24 * 3600
+    #: Who receives proof of continued membership, and the proof each role gives (the
+    #: evidence kinds an extension may record).
+    LIFECYCLE_OFFICE_EMAIL = "accounts@example.edu"
+    EVIDENCE = {
+        "certificate_of_studies": ["undergraduate", "postgraduate", "doctoral"],
+        "supervisor_certificate_and_declaration": ["postdoc", "researcher", "contractor",
+                                                   "collaborator"],
+        "contract": ["contractor", "academic_fellow", "lecturer_407", "teaching_experience",
+                     "collaborator"],
+        "appointment_decision": ["academic_fellow", "lecturer_407", "teaching_experience",
+                                 "faculty", "teaching_staff", "staff"],
+    }
+    #: The services catalogue: who is eligible (roles, "*" for all), who has it by default,
+    #: whether it survives the end of the affiliation, its eduPersonEntitlement value
+    #: ({domain}: the IdP's scope), and the relying parties (SAML entityIDs, OIDC client ids)
+    #: an account in the alumni state may still sign in to through it.
+    SERVICES = {
+        "email": {"eligible": ["*"], "default": ["*"], "survives": True,
+                  "entitlement": "urn:mace:{domain}:service:email", "relying_parties": []},
+        "mailing_lists": {"eligible": ["*"], "default": ["*"], "survives": False,
+                          "entitlement": "urn:mace:{domain}:service:lists",
+                          "relying_parties": []},
+        "vpn": {"eligible": ["*"], "default": ["*"], "survives": False,
+                "entitlement": "urn:mace:{domain}:service:vpn", "relying_parties": []},
+        "eduroam": {"eligible": ["*"], "default": ["*"], "survives": False,
+                    "entitlement": "urn:mace:{domain}:service:eduroam", "relying_parties": []},
+        "esecretariat": {"eligible": ["undergraduate", "postgraduate", "doctoral", "faculty",
+                                      "staff", "teaching_staff"],
+                         "default": ["faculty", "staff", "teaching_staff"], "survives": False,
+                         "entitlement": "urn:mace:{domain}:service:esecretariat",
+                         "relying_parties": []},
+        "software": {"eligible": ["*"], "default": [], "survives": False,
+                     "entitlement": "urn:mace:{domain}:service:software-licences",
+                     "relying_parties": []},
+        "alumni": {"eligible": ["alumnus"], "default": ["alumnus"], "survives": True,
+                   "entitlement": "urn:mace:{domain}:service:alumni", "relying_parties": []},
+    }
+    #: Systems told of every service change and lifecycle event, by signed webhook:
+    #: {name: {"url": ..., "secret": ..., "events": ["service.*", "account.*"]}}.
+    WEBHOOKS = {}
+
     # -- OpenID Connect provider (idp/oidc) -----------------------------------------------
     #: The issuer identifier; empty means BASE_URL (must then stay stable forever).
     OIDC_ISSUER = ""
@@ -295,7 +384,7 @@ class Defaults:
 
 #: Settings that hold secrets: never logged, never shown.
 SECRET_SETTINGS = {"SECRET_KEY", "PAIRWISE_SECRET", "SMTP_URL", "SMS_HTTP_AUTH",
-                   "MFA_SECRET_KEY"}
+                   "MFA_SECRET_KEY", "ACADEMIC_ID_ISSUER_AUTH", "WEBHOOKS"}
 
 
 def defaults() -> dict:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import Flask, current_app, g, has_request_context, request, session
@@ -131,6 +131,7 @@ class SignedIn:
     must_change_password: bool
     session_epoch: int
     expires_at: datetime | None
+    alumni_since: date | None
 
     @property
     def eppn(self) -> str:

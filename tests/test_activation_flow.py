@@ -14,7 +14,7 @@ from stdnum import luhn
 from idp import db
 from idp.audit import AuditEvent
 from idp.identity import identifiers
-from idp.identity.models import Account, Affiliation, Person
+from idp.identity.models import Account, Affiliation, Person, RegistryRecord
 
 PASSWORD = "a quiet walk by the sea"
 
@@ -167,10 +167,17 @@ def test_afm_in_registry_must_match_with_country(app, client, outbox, make_regis
 def test_transferring_student_keeps_academic_id(app, client, outbox, make_registry_record,
                                                 login):
     amka = amka_for(date(2004, 3, 9))
+    make_registry_record(registration="00000007", department="1521", ssn=amka)
     with app.app_context():
         person = Person(academic_id=identifiers.new_academic_id(), amka=amka)
         db.session().add(person)
         db.session().flush()
+        old = db.session().scalar(sa.select(RegistryRecord))
+        old.person_id = person.id
+        db.session().add(Affiliation(person_id=person.id, role="undergraduate",
+                                     department_id="1521", registration_id="00000007",
+                                     source_registry="students", registry_record_id=old.id,
+                                     status="active"))
         db.session().add(Account(person_id=person.id, username="152100000007", status="active",
                                  domain="upnet.example.edu"))
         db.session().commit()
@@ -179,7 +186,9 @@ def test_transferring_student_keeps_academic_id(app, client, outbox, make_regist
     flow, _ = activate(client, outbox, "00099999")
     account, person, affiliations = stored(app, username_on(finish(client, flow)))
     assert account.username == "153000099999" and person.academic_id == academic_id
-    assert affiliations[-1].department_id == "1530"
+    assert [(a.department_id, a.status) for a in affiliations] == [("1521", "ended"),
+                                                                    ("1530", "active")]
+    assert affiliations[0].valid_through is not None
     with app.app_context():
         assert db.session().scalar(sa.select(sa.func.count()).select_from(Person)) == 1
     assert login(client, "152100000007", PASSWORD).status_code == 200  # old name is gone

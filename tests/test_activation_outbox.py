@@ -168,7 +168,7 @@ def test_production_refuses_the_development_gateway(app):
     with pytest.raises(ConfigurationError):
         messaging.gateways(config)
     config.update(SMTP_URL="smtps://user:pw@mail.example:465", SMS_HTTP_URL="https://sms.example")
-    assert set(messaging.gateways(config)) == {"email", "sms"}
+    assert set(messaging.gateways(config)) == {"email", "sms", "webhook"}
 
 
 def test_kleidi_outbox_prints_what_the_dev_gateway_kept(app):

@@ -118,7 +118,7 @@ def test_an_expired_account_is_stopped_by_the_checks(client, make_account, login
     iid = _iid(client.get("/fake/start").headers["Location"])
     response = login(client, username, password, interaction=iid)
     assert response.status_code == 403
-    assert "LOGIN-005" in response.get_data(as_text=True)
+    assert "LIFE-001" in response.get_data(as_text=True)
 
 
 def test_a_password_that_must_change_is_changed_before_the_service_answers(

@@ -58,6 +58,7 @@ def _user_pages(app) -> list[str]:
     return sorted(
         rule.rule for rule in app.url_map.iter_rules()
         if "GET" in rule.methods and not rule.arguments and not rule.rule.startswith(skip)
+        and not rule.rule.endswith(".json")
     )
 
 

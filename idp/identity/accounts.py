@@ -42,3 +42,32 @@ def set_password(account: Account, password: str, *, actor: str = "user") -> Non
     account.must_change_password = False
     sessions.bump_epoch(account)
     audit.record("password.set", account=account, actor=actor)
+
+
+def disable(account: Account, reason: str, actor: str) -> bool:
+    """Disable the account at once (the caller commits): sign-in refused, every session
+    ended, OIDC grants dead (their account's status and session epoch are checked on every
+    use). False if it was already disabled."""
+    from idp import sessions
+    from idp.messaging import webhooks
+
+    if account.status == "disabled":
+        return False
+    previous, account.status = account.status, "disabled"
+    sessions.bump_epoch(account)
+    audit.record("account.disabled", account=account, actor=actor, reason=reason,
+                 previous=previous)
+    webhooks.publish("account.disabled", account, reason=reason)
+    return True
+
+
+def enable(account: Account, reason: str, actor: str) -> bool:
+    """Enable a disabled account again (the caller commits); False if it was not disabled."""
+    from idp.messaging import webhooks
+
+    if account.status != "disabled":
+        return False
+    account.status = "active"
+    audit.record("account.enabled", account=account, actor=actor, reason=reason)
+    webhooks.publish("account.enabled", account, reason=reason)
+    return True

@@ -82,6 +82,9 @@ class Account(Base):
     )
     activated_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     expires_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    #: Set when the affiliations ended but services survive (students' email): the account
+    #: signs in only to the account page and the relying parties of those services.
+    alumni_since: Mapped[date | None]
 
     person: Mapped[Person] = relationship(back_populates="accounts")
 
@@ -129,6 +132,8 @@ class RegistryRecord(Base):
     role: Mapped[str] = mapped_column(sa.String(40))
     contract_start: Mapped[date | None]
     contract_end: Mapped[date | None]
+    #: An AcademicID the registry already knows for the person (it wins over issuing one).
+    academic_id: Mapped[str | None] = mapped_column(sa.String(64))
     person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id"), index=True)
     imported_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=clock.now)
 

@@ -21,6 +21,7 @@ from stdnum.exceptions import ValidationError
 from stdnum.gr import amka, vat
 
 from idp import audit, db
+from idp.identity import sync
 from idp.identity.models import RegistryRecord
 from idp.identity.roles import ENROLLMENT_TYPES, ROLES
 
@@ -35,10 +36,12 @@ COLUMNS = {
     "enrollmentStatus": "enrollment_status", "enrollmentType": "enrollment_type",
     "inscriptionAcYear": "inscription_ac_year", "role": "role",
     "contractStart": "contract_start", "contractEnd": "contract_end",
+    "academicID": "academic_id",
 }
 REGISTRIES = ("students", "hr")
 _IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,39}")
 _ACADEMIC_YEAR = re.compile(r"\d{4}-\d{4}")
+_ACADEMIC_ID = re.compile(r"[A-Za-z0-9]{1,64}")
 
 
 class RowError(ValueError):
@@ -51,6 +54,8 @@ class Report:
     updated: int = 0
     unchanged: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
+    #: What reached people: counts per change kind and one line per change.
+    changes: sync.Changes = field(default_factory=sync.Changes)
 
 
 def read_rows(path: Path) -> list[tuple[int, dict]]:
@@ -87,6 +92,8 @@ def parse_row(registry: str, row: dict) -> dict:
     record["tin"], record["tin_country"] = _tin(record["tin"], record["tin_country"])
     record["mobile_phone"] = _mobile(record["mobile_phone"])
     record["ext_email"] = _email(record["ext_email"])
+    if record["academic_id"] and not _ACADEMIC_ID.fullmatch(record["academic_id"]):
+        raise RowError("academicID must be 1-64 letters and digits")
     year = record["inscription_ac_year"]
     if year and not _ACADEMIC_YEAR.fullmatch(year):
         raise RowError("inscriptionAcYear must look like 2024-2025")
@@ -178,41 +185,57 @@ def _email(value: str | None) -> str | None:
         raise RowError(f"extEmail is not a valid address ({error})") from None
 
 
-def import_rows(registry: str, rows: list[tuple[int, dict]], actor: str = "registry") -> Report:
-    """Upsert the valid rows by (registry, registrationID) in one transaction."""
+def import_rows(registry: str, rows: list[tuple[int, dict]], actor: str = "registry", *,
+                full: bool = False, force: bool = False, dry_run: bool = False) -> Report:
+    """Upsert the valid rows by (registry, registrationID) and reconcile the people they
+    belong to (:mod:`idp.identity.sync`), in one transaction: committed, or rolled back when
+    ``dry_run`` or when a ``full`` import trips the safety valve (sync.SafetyValve)."""
     if registry not in REGISTRIES:
         raise ValueError(f"registry must be one of {REGISTRIES}")
-    report, seen = Report(), set()
+    report, seen = Report(changes=sync.Changes(actor=actor)), set()
     session = db.session()
-    for line, row in rows:
-        try:
-            record = parse_row(registry, row)
-            if record["registration_id"] in seen:
-                raise RowError("registrationID appears twice in this file")
-        except RowError as error:
-            report.errors.append((line, str(error)))
-            continue
-        seen.add(record["registration_id"])
-        _upsert(session, registry, record, report)
-    audit.record("registry.import", actor=actor, registry=registry, created=report.created,
-                 updated=report.updated, unchanged=report.unchanged, rejected=len(report.errors))
-    session.commit()
+    try:
+        for line, row in rows:
+            try:
+                record = parse_row(registry, row)
+                if record["registration_id"] in seen:
+                    raise RowError("registrationID appears twice in this file")
+            except RowError as error:
+                report.errors.append((line, str(error)))
+                continue
+            seen.add(record["registration_id"])
+            sync.reconcile(_upsert(session, registry, record, report), report.changes)
+        if full:
+            sync.end_missing(registry, seen, report.changes, force=force)
+        audit.record("registry.import", actor=actor, registry=registry, created=report.created,
+                     updated=report.updated, unchanged=report.unchanged,
+                     rejected=len(report.errors), full=full, **report.changes.counts)
+    except BaseException:
+        session.rollback()
+        raise
+    if dry_run:
+        session.rollback()
+    else:
+        session.commit()
     return report
 
 
-def _upsert(session, registry: str, record: dict, report: Report) -> None:
+def _upsert(session, registry: str, record: dict, report: Report) -> RegistryRecord:
     existing = session.scalar(sa.select(RegistryRecord).where(
         RegistryRecord.source_registry == registry,
         RegistryRecord.registration_id == record["registration_id"],
     ))
     if existing is None:
-        session.add(RegistryRecord(source_registry=registry, **record))
+        existing = RegistryRecord(source_registry=registry, **record)
+        session.add(existing)
+        session.flush()
         report.created += 1
-        return
+        return existing
     changed = {k: v for k, v in record.items() if getattr(existing, k) != v}
     if not changed:
         report.unchanged += 1
-        return
+        return existing
     for name, value in changed.items():
         setattr(existing, name, value)
     report.updated += 1
+    return existing

@@ -29,6 +29,8 @@ ROLES: dict[str, Role] = {
         Role("staff", _l("Permanent staff"), ("staff", "employee", "member"), "staff"),
         Role("teaching_staff", _l("Teaching staff"), ("faculty", "employee", "member"), "faculty"),
         Role("academic_fellow", _l("Academic fellow"), ("faculty", "employee", "member"), "faculty"),
+        Role("lecturer_407", _l("Lecturer under P.D. 407/80"), ("faculty", "employee", "member"),
+             "faculty"),
         Role("teaching_experience", _l("Teaching-experience programme member"),
              ("faculty", "employee", "member"), "faculty"),
         Role("postdoc", _l("Postdoctoral researcher"), ("employee", "member"), "employee"),

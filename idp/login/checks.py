@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from flask import current_app, redirect, url_for
 
-from idp import clock, consent
+from idp import consent
 from idp.errors import KleidiError
+from idp.identity import lifecycle
 from idp.identity.models import Account
 from idp.login import interactions
 
 
 def account_usable(account: Account, _interaction: dict):
-    """A disabled, expired or never-activated account goes no further."""
-    if account.expires_at is not None and account.expires_at <= clock.now():
-        raise KleidiError("LOGIN-005")
-    if account.status == "expired":
-        raise KleidiError("LOGIN-005")
+    """A disabled, deactivated or never-activated account goes no further; an account in the
+    alumni state only to the account page and its services' relying parties."""
+    refused = lifecycle.may_sign_in(account, _interaction.get("relying_party"))
+    if refused:
+        raise KleidiError(refused)
     if account.status != "active":
         raise KleidiError("LOGIN-003")
     return None

@@ -5,7 +5,8 @@ worker (``kleidi worker``, or a thread inside the development server) delivers i
 configured gateway of its channel:
 
 * email: ``EMAIL_GATEWAY`` "smtp" (``SMTP_URL``) or "dev";
-* sms: ``SMS_GATEWAY`` "http" (``SMS_HTTP_*``) or "dev".
+* sms: ``SMS_GATEWAY`` "http" (``SMS_HTTP_*``) or "dev";
+* webhook: signed POSTs to the subscribers of ``WEBHOOKS`` (see :mod:`idp.messaging.webhooks`).
 
 The "dev" gateway keeps messages for ``kleidi outbox`` to print. Message texts are the
 templates ``templates/messages/<name>.<channel>.txt`` (first line of an email: its subject),
@@ -56,7 +57,10 @@ def enqueue(channel: str, recipient: str, name: str, language: str, **context) -
 def gateways(config: dict | None = None) -> dict:
     """The gateway of each channel, from the configuration."""
     config = config or current_app.config
-    return {"email": _email_gateway(config), "sms": _sms_gateway(config)}
+    from idp.messaging.webhooks import WebhookGateway
+
+    return {"email": _email_gateway(config), "sms": _sms_gateway(config),
+            "webhook": WebhookGateway(config["WEBHOOKS"])}
 
 
 def _email_gateway(config: dict):
@@ -91,9 +95,17 @@ def add_housekeeping(app: Flask, task) -> None:
     app.extensions.setdefault("kleidi.housekeeping", []).append(task)
 
 
+def add_periodic(app: Flask, task, every_seconds: float) -> None:
+    """Have ``kleidi worker`` call ``task()`` (in an app context) when it starts and then every
+    ``every_seconds`` (e.g. the daily lifecycle run). A task must be idempotent: several
+    workers may run it."""
+    app.extensions.setdefault("kleidi.periodic", []).append((task, every_seconds))
+
+
 def run_worker(app: Flask, *, interval: float, stop: threading.Event) -> None:
     """Deliver due messages every ``interval`` seconds until ``stop`` is set."""
     last_housekeeping = 0.0
+    last_run: dict = {}
     while not stop.is_set():
         with app.app_context():
             _guarded(outbox.deliver_due, gateways())
@@ -101,7 +113,15 @@ def run_worker(app: Flask, *, interval: float, stop: threading.Event) -> None:
                 last_housekeeping = time.monotonic()
                 for task in app.extensions.get("kleidi.housekeeping", []):
                     _guarded(task)
+            _run_periodic(app, last_run)
         stop.wait(interval)
+
+
+def _run_periodic(app: Flask, last_run: dict) -> None:
+    for task, every in app.extensions.get("kleidi.periodic", []):
+        if task not in last_run or time.monotonic() - last_run[task] >= every:
+            last_run[task] = time.monotonic()
+            _guarded(task)
 
 
 def _guarded(task, *args) -> None:

@@ -31,6 +31,7 @@ CLAIMS = {
     "schac_home_organization": ("schac_home_organization", False),
     "schac_home_organization_type": ("schac_home_organization_type", False),
     "schac_personal_unique_code": ("schac_personal_unique_code", True),
+    "schac_expiry_date": ("schac_expiry_date", False),
 }
 
 #: scope -> the claims it releases
@@ -43,6 +44,7 @@ SCOPE_CLAIMS = {
     ),
     "schac": (
         "schac_home_organization", "schac_home_organization_type", "schac_personal_unique_code",
+        "schac_expiry_date",
     ),
 }
 

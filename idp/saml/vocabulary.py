@@ -32,6 +32,7 @@ SAML_ATTRIBUTES = {
     "schac_home_organization": ("schacHomeOrganization", SCHAC + "9"),
     "schac_home_organization_type": ("schacHomeOrganizationType", SCHAC + "10"),
     "schac_personal_unique_code": ("schacPersonalUniqueCode", SCHAC + "14"),
+    "schac_expiry_date": ("schacExpiryDate", SCHAC + "17"),
 }
 BY_SAML_NAME = {name: internal for internal, (_friendly, name) in SAML_ATTRIBUTES.items()}
 IDENTIFIERS = {"pairwise_id", "subject_id"}

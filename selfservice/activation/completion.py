@@ -15,7 +15,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from idp import audit, clock, db, flows
 from idp.db import Base
-from idp.identity import accounts, identifiers
+from idp.errors import KleidiError
+from idp.identity import accounts, issuer, sync
 from idp.identity.models import Account, Affiliation, Person, RegistryRecord
 from selfservice.activation import identity
 
@@ -50,6 +51,8 @@ def complete(flow: flows.Flow, password: str) -> Account:
         person, reused = _person(record, flow.data.get("ssn"))
         _affiliation(person, record)
         account, transfer = _account(person, record, flow, password)
+        if transfer:
+            sync.end_for_transfer(person, record, sync.Changes(actor="activation"))
         audit.record("activation.completed", account=account, person=person,
                      academic_id_reused=reused, transfer=transfer,
                      registration=record.registration_id)
@@ -65,10 +68,9 @@ def complete(flow: flows.Flow, password: str) -> Account:
 def _person(record: RegistryRecord, typed: dict | None) -> tuple[Person, bool]:
     """The person, reused when already known (a transfer keeps the AcademicID)."""
     person = identity.existing_person(record)
-    reused = person is not None
     if person is None:
-        person = Person(academic_id=identifiers.new_academic_id())
-        db.session().add(person)
+        person = _issued_person(record, typed)
+    reused = person.id is not None
     person.given_name_el, person.family_name_el = record.first_name_el, record.last_name_el
     person.given_name_en, person.family_name_en = record.first_name_en, record.last_name_en
     person.birth_date = record.birth_date or person.birth_date
@@ -76,6 +78,20 @@ def _person(record: RegistryRecord, typed: dict | None) -> tuple[Person, bool]:
     db.session().flush()
     record.person_id = person.id
     return person, reused
+
+
+def _issued_person(record: RegistryRecord, typed: dict | None) -> Person:
+    """A person with a new AcademicID, or the one already holding the ID the central issuer
+    gave (someone returning from elsewhere); the issuer being down stops the activation."""
+    try:
+        academic_id = issuer.academic_id_for(record, typed)
+    except issuer.IssuerUnavailable:
+        raise KleidiError("LIFE-007") from None
+    person = db.session().scalar(sa.select(Person).where(Person.academic_id == academic_id))
+    if person is None:
+        person = Person(academic_id=academic_id)
+        db.session().add(person)
+    return person
 
 
 def _identifier(person: Person, record: RegistryRecord, typed: dict) -> None:

@@ -18,6 +18,7 @@ from stdnum.gr import amka as amka_number
 from stdnum.gr import vat
 
 from idp import db
+from idp.identity import sync
 from idp.identity.models import Account, Person, RegistryRecord
 from idp.identity.roles import ROLES
 
@@ -126,13 +127,10 @@ def valid_ehic(value: str) -> bool:
 
 
 def existing_person(record: RegistryRecord) -> Person | None:
-    """The person this record belongs to, if already known: linked by the registry, or the
-    same AMKA as the registry states (a student who transferred keeps their AcademicID)."""
-    if record.person_id is not None:
-        return db.session().get(Person, record.person_id)
-    if record.ssn and (record.ssn_country or "GR") == "GR":
-        return db.session().scalar(sa.select(Person).where(Person.amka == record.ssn))
-    return None
+    """The person this record belongs to, if already known: linked by the registry, by the
+    AcademicID the feed carries, or the same AMKA as the registry states (a student who
+    transferred keeps their AcademicID)."""
+    return sync.person_of(record)
 
 
 def active_account(person: Person | None, username: str) -> Account | None:

@@ -16,6 +16,7 @@ bp = Blueprint("mypassword", __name__)
 
 def init_app(app: Flask) -> None:
     from selfservice.mypassword import (  # noqa: F401  (their routes join the blueprint)
+        account_lifecycle,
         account_page,
         contacts_views,
         password_change,
@@ -26,6 +27,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     app.add_template_global(account_page.role_label, "role_label")
+    app.add_template_global(account_lifecycle.account_lifecycle, "account_lifecycle")
     navigation.add_link(app, "mypassword.recovery_identify", _l("Forgot your password?"), order=20)
     navigation.add_link(app, "mypassword.account", _l("Your account"), signed_in=True, order=10)
     navigation.add_link(app, "mypassword.change_password", _l("Change your password"),

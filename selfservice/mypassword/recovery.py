@@ -3,9 +3,10 @@
     identify -> pin_sent -> password -> done
 
 The person gives their username and either the mobile or the external email registered for
-the account. The identify step answers the same whether or not they match: a PIN is issued
-either way, but a message is written only when they match, and only to the account's own
-contact; the answer never comes sooner than ``RECOVERY_IDENTIFY_MIN_SECONDS``. Asking
+the account, or one the registries hold for them (the secretariat's records). The identify
+step answers the same whether or not they match: a PIN is issued either way, but a message is
+written only when they match, and only to the contact that matched; the answer never comes
+sooner than ``RECOVERY_IDENTIFY_MIN_SECONDS``. Asking
 changes nothing about the account. After the new password is set, every session of the
 account ends (and, through the session epoch, every OIDC refresh token), a notice goes to the
 other registered contact, and nobody is logged in.
@@ -21,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from idp import audit, db, errors, flows, messaging
 from idp.credentials import pins
 from idp.credentials.password_policy import policy
-from idp.identity import accounts
+from idp.identity import accounts, contacts
 from idp.identity.models import Account
 from idp.store import store
 from selfservice.mypassword import notices
@@ -61,7 +62,7 @@ def identify(flow: flows.Flow, *, username: str, mobile: str | None, email: str 
     account = match(username, mobile=mobile, email=email)
     flows.advance(flow, "pin_sent", account_id=account.id if account else None,
                   channel="sms" if mobile else "email", language=language,
-                  contact_key=pins.contact_key(mobile or email))
+                  contact_key=pins.contact_key(mobile or (email or "").strip().lower()))
     if account is not None:
         flow.subject = f"account:{account.id}"
     try:
@@ -74,12 +75,10 @@ def identify(flow: flows.Flow, *, username: str, mobile: str | None, email: str 
 def match(username: str, *, mobile: str | None, email: str | None) -> Account | None:
     """The active account with this username and this registered contact, or None."""
     account = accounts.find_by_username(username or "")
-    if account is None or account.status != "active":
+    if account is None or account.status != "active" or not (mobile or email):
         return None
-    if mobile:
-        return account if account.mobile == mobile else None
-    registered = (account.external_email or "").strip().lower()
-    return account if email and registered == email.strip().lower() else None
+    channel = "sms" if mobile else "email"
+    return account if contacts.matching(account, channel, mobile or email) else None
 
 
 def resend(flow: flows.Flow, ip: str | None) -> None:
@@ -98,9 +97,15 @@ def _send_pin(flow: flows.Flow, ip: str | None) -> None:
     if account is None:
         messaging.render("pin", channel, language, **context)  # the same work as a real send
     else:
-        recipient = account.mobile if channel == "sms" else account.external_email
+        recipient = _recipient(account, channel, flow.data["contact_key"])
         messaging.enqueue(channel, recipient, "pin", language, **context)
     db.session().commit()
+
+
+def _recipient(account: Account, channel: str, contact_key: str) -> str:
+    """The contact the person typed (account's or registry's), found by its key."""
+    return next(c.value for c in contacts.recovery_contacts(account)
+                if c.channel == channel and pins.contact_key(c.value) == contact_key)
 
 
 def check_pin(flow: flows.Flow, candidate: str) -> str:
