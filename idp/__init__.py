@@ -26,6 +26,7 @@ def create_app(config: dict | None = None) -> Flask:
         cli,
         db,
         errors,
+        headers,
         i18n,
         jsonlog,
         login,
@@ -48,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
     i18n.init_app(app)
     csrf.init_app(app)
     errors.init_app(app)
+    headers.init_app(app)
     navigation.init_app(app)
     app.register_blueprint(ops.bp)
     login.init_app(app)

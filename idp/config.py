@@ -67,6 +67,8 @@ class Defaults:
     SUPPORT_EMAIL = "helpdesk@example.edu"
 
     # -- Sessions -------------------------------------------------------------------------
+    #: The session cookie. When BASE_URL is https it is sent as "__Host-" + this name
+    #: (Secure, Path=/, no Domain: only this host can set or read it).
     SESSION_COOKIE_NAME = "kleidi_session"
     #: A session unused for this long ends.
     SESSION_IDLE_SECONDS = 30 * 60
@@ -74,9 +76,11 @@ class Defaults:
     SESSION_ABSOLUTE_SECONDS = 8 * 3600
     #: A session's last-seen time is written back at most this often (keeps SSO fast).
     SESSION_TOUCH_SECONDS = 60
-    #: Language cookie (el or en), kept for a year.
+    #: Language cookie (el or en), kept for a year; Secure when BASE_URL is https.
     LANGUAGE_COOKIE_NAME = "kleidi_lang"
     LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
+    #: Strict-Transport-Security max-age, sent only when BASE_URL is https (at least a year).
+    HSTS_SECONDS = 365 * 24 * 3600
 
     # -- Login ----------------------------------------------------------------------------
     #: A login interaction (a protocol request waiting for the user) lives this long.
@@ -89,6 +93,25 @@ class Defaults:
     LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
     #: Backoff after the threshold: doubles per failure, from 1 s up to this.
     LOGIN_MAX_BACKOFF_SECONDS = 15 * 60
+    #: Failures for one username from browsers it never signed in with (from any address)
+    #: before their shared backoff starts (1 s, doubling up to LOGIN_MAX_BACKOFF_SECONDS);
+    #: the owner is told by email when it starts.
+    LOGIN_FAILURES_PER_ACCOUNT = 10
+    #: Consecutive failures for one username from such browsers after which they are refused
+    #: until a sign-in succeeds or the password is set anew (NIST SP 800-63B 5.2.2: <= 100).
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = 100
+    #: Those failures are forgotten this long after the first of them, success or not.
+    LOGIN_ACCOUNT_FAILURE_MEMORY_SECONDS = 30 * 24 * 3600
+    #: Device cookie (OWASP "device cookies"): a browser that signed in to an account carries
+    #: a signed token for it, and failures elsewhere do not slow it down ("__Host-" + this
+    #: name when BASE_URL is https).
+    LOGIN_DEVICE_COOKIE_NAME = "kleidi_device"
+    #: A device token lives this long after the sign-in that issued (or renewed) it.
+    LOGIN_DEVICE_COOKIE_SECONDS = 180 * 24 * 3600
+    #: Accounts one browser remembers (a shared computer keeps the most recent ones).
+    LOGIN_DEVICE_ACCOUNTS = 5
+    #: Consecutive wrong passwords through one device token before it counts as unknown.
+    LOGIN_DEVICE_MAX_FAILURES = 10
 
     # -- Passwords (argon2id, OWASP's recommended parameters) -----------------------------
     ARGON2_MEMORY_KIB = 19456

@@ -23,6 +23,14 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LANGUAGES) or "el"
 
 
+def remember(response, language: str) -> None:
+    """Keep ``language`` in the language cookie (Secure over https, like every cookie)."""
+    config = current_app.config
+    response.set_cookie(config["LANGUAGE_COOKIE_NAME"], language, httponly=True, samesite="Lax",
+                        secure=config["BASE_URL"].startswith("https://"),
+                        max_age=config["LANGUAGE_COOKIE_SECONDS"])
+
+
 def catalogue_dirs() -> str:
     """Every area's catalogue folder under translations/, for Flask-Babel."""
     return ";".join(str(path) for path in sorted((ROOT / "translations").iterdir())

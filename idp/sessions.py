@@ -44,7 +44,7 @@ class StoreSessionInterface(SessionInterface):
     """Keeps Flask's session in Kleidi's store."""
 
     def open_session(self, app, request):
-        sid = request.cookies.get(app.config["SESSION_COOKIE_NAME"])
+        sid = request.cookies.get(host_cookie_name(app.config["SESSION_COOKIE_NAME"], app))
         if not sid or len(sid) > 100:
             return ServerSession()
         data = store().get(_key(sid))
@@ -53,11 +53,12 @@ class StoreSessionInterface(SessionInterface):
         return ServerSession(data, sid)
 
     def save_session(self, app, session, response):
-        name = app.config["SESSION_COOKIE_NAME"]
+        name = host_cookie_name(app.config["SESSION_COOKIE_NAME"], app)
         if not session:
             if session.sid:
                 store().delete(_key(session.sid))
-                response.delete_cookie(name, path="/")
+                # A "__Host-" cookie is only replaced (here: expired) by a Secure one.
+                response.delete_cookie(name, path="/", secure=over_https(app), httponly=True)
             return
         now = clock.timestamp()
         touched = now - session.get("_seen", 0) >= app.config["SESSION_TOUCH_SECONDS"]
@@ -72,12 +73,25 @@ class StoreSessionInterface(SessionInterface):
         left = app.config["SESSION_ABSOLUTE_SECONDS"] - (now - session["_created"])
         ttl = max(1, min(app.config["SESSION_IDLE_SECONDS"], left))
         store().put(_key(session.sid), dict(session), ttl)
-        secure = request.is_secure or app.config["BASE_URL"].startswith("https://")
+        secure = request.is_secure or over_https(app)
+        # SameSite=None over https: a SAML POST binding arrives cross-site and must find its
+        # session; forms carry CSRF tokens instead (docs/security.md).
         response.set_cookie(
             name, session.sid, httponly=True, path="/", secure=secure,
             samesite="None" if secure else "Lax",
         )
         response.vary.add("Cookie")
+
+
+def over_https(app: Flask | None = None) -> bool:
+    """True when the IdP is served over https (its BASE_URL): cookies are then Secure."""
+    return (app or current_app).config["BASE_URL"].startswith("https://")
+
+
+def host_cookie_name(name: str, app: Flask | None = None) -> str:
+    """``name`` with the "__Host-" prefix over https: the browser then accepts the cookie only
+    if Secure, with Path=/ and no Domain, so no other host (a sibling subdomain) can set it."""
+    return f"__Host-{name}" if over_https(app) else name
 
 
 def _expired(app, data: dict) -> bool:

@@ -25,8 +25,8 @@ class Store(Protocol):
     def add(self, key: str, value: dict, ttl: int) -> bool:
         """Set ``key`` only if it is absent; True if this call set it."""
 
-    def get(self, key: str) -> dict | None:
-        """The value of ``key``, or None."""
+    def get(self, key: str) -> dict | int | None:
+        """The value of ``key`` (a counter's is its count), or None."""
 
     def consume(self, key: str) -> dict | None:
         """Get and delete ``key`` atomically: of concurrent callers, exactly one gets it."""
@@ -100,8 +100,8 @@ class MemoryStore:
     def incr(self, key, ttl):
         with self._lock:
             item = self._live(key)
-            expires, count = item if item else (self._now() + ttl, 0)
-            self._data[self.prefix + key] = (expires, count + 1)
+            expires, count = (item[0], json.loads(item[1])) if item else (self._now() + ttl, 0)
+            self._data[self.prefix + key] = (expires, json.dumps(count + 1))
             return count + 1
 
     def ttl(self, key):

@@ -258,6 +258,27 @@ def sync_playwright():
     return sync_playwright
 
 
+class PolicyWatch:
+    """Content Security Policy violations that Chromium reported on the watched pages (it
+    writes each to the page's console, frames included, with JavaScript on or off)."""
+
+    def __init__(self):
+        self.violations: list[str] = []
+
+    def watch(self, page):
+        page.on("console", lambda message: self.violations.append(message.text)
+                if "Content Security Policy" in message.text else None)
+        return page
+
+
+@pytest.fixture
+def csp():
+    """``csp.watch(page)``: the test fails if the page breaks the content security policy."""
+    watch = PolicyWatch()
+    yield watch
+    assert watch.violations == [], "\n".join(watch.violations)
+
+
 @pytest.fixture
 def live_app(app):
     """The test app served over HTTP on a free loopback port."""

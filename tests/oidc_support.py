@@ -62,7 +62,7 @@ def browse(client, response, *, consent="accept", limit=10):
             response = client.post(response.request.path, data={
                 "csrf_token": csrf_token(response), "decision": consent})
             continue
-        if response.status_code != 302 or not _is_local(response.location):
+        if response.status_code not in (302, 303) or not _is_local(response.location):
             return response
         response = client.get(local_path(response.location))
     raise AssertionError("too many redirects")

@@ -97,7 +97,7 @@ def test_activation_waits_while_the_issuer_is_down_and_nothing_is_half_made(
     assert done.status_code == 303, done.get_data(as_text=True)
     username = username_on(client.get(done.headers["Location"]))
     assert stored(app, username)[1].academic_id == CENTRAL_ID
-    assert login(app.test_client(), username, PASSWORD).status_code == 302
+    assert login(app.test_client(), username, PASSWORD).status_code == 303
 
 
 def test_an_academic_id_in_the_registry_feed_wins(app, client, outbox, make_registry_record,

@@ -33,13 +33,13 @@ def screenshots():
 
 
 def test_activation_in_greek_in_a_real_browser(sync_playwright, live_app, outbox, make_registry_record,
-                                               screenshots):
+                                               screenshots, csp):
     make_registry_record(birth_date=date(2004, 3, 9))  # no AMKA: the AMKA step is shown
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM,
                                              args=["--no-sandbox", "--disable-gpu"])
         try:
-            page = browser.new_context(locale="el-GR", java_script_enabled=False).new_page()
+            page = csp.watch(browser.new_context(locale="el-GR", java_script_enabled=False).new_page())
             walk(page, live_app, outbox, screenshots)
         finally:
             browser.close()

@@ -105,7 +105,7 @@ def test_student_with_amka_in_registry(app, client, outbox, make_registry_record
     assert account.mobile == "+306912345678" and account.external_email == "eleni.n@example.org"
     assert person.amka == amka and len(person.academic_id) == 32
     assert [(a.role, a.registration_id) for a in affiliations] == [("undergraduate", "00012345")]
-    assert login(client, "151200012345", PASSWORD).status_code == 302
+    assert login(client, "151200012345", PASSWORD).status_code == 303
 
 
 def test_student_without_amka_enters_it(app, client, outbox, make_registry_record):

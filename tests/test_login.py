@@ -25,7 +25,7 @@ def test_login_page_has_the_form(client):
 def test_login_success_then_logout(client, make_account, login, csrf):
     username, password = make_account()
     response = login(client, username, password)
-    assert response.status_code == 302
+    assert response.status_code == 303
     home = client.get(response.headers["Location"], follow_redirects=True)
     assert f"{username}@example.edu" in home.get_data(as_text=True)
     page = client.get("/logout")
@@ -134,7 +134,8 @@ def test_old_hash_parameters_are_upgraded_at_login(app, client, make_account, lo
 
 def test_username_is_case_insensitive(client, make_account, login):
     username, password = make_account("maria")
-    assert login(client, "  MARIA ", password).headers["Location"].endswith("/login/continue")
+    answer = login(client, "  MARIA ", password)
+    assert answer.status_code == 303 and answer.headers["Location"].endswith("/login/continue")
     assert "maria" in client.get("/").get_data(as_text=True)
 
 

@@ -35,20 +35,21 @@ def shoot(request):
     return screenshot
 
 
-def _pages(browser):
-    return browser.new_context(locale="el-GR", java_script_enabled=False).new_page()
+def _pages(browser, csp):
+    return csp.watch(browser.new_context(locale="el-GR", java_script_enabled=False).new_page())
 
 
-def test_recovery_in_greek_in_a_real_browser(sync_playwright, live_app, outbox, make_account, shoot):
+def test_recovery_in_greek_in_a_real_browser(sync_playwright, live_app, outbox, make_account, shoot,
+                                             csp):
     username, _ = make_account("151200012345", password=OLD, mobile="+306912345678",
                                external_email="eleni@example.org")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM,
                                              args=["--no-sandbox", "--disable-gpu"])
         try:
-            other = _pages(browser)
+            other = _pages(browser, csp)
             log_in(other, live_app, username, OLD)
-            page = _pages(browser)
+            page = _pages(browser, csp)
             recover(page, live_app, outbox, username, shoot)
             other.goto(f"{live_app}/")
             assert "Σύνδεση" in other.locator("h1").inner_text()  # that session has ended
@@ -94,17 +95,18 @@ def recover(page, base: str, outbox, username: str, shoot) -> None:
     shoot(page, "signed-in")
 
 
-def test_second_factor_in_greek_in_a_real_browser(sync_playwright, app, live_app, clock, make_account, shoot):
+def test_second_factor_in_greek_in_a_real_browser(sync_playwright, app, live_app, clock, make_account, shoot,
+                                                  csp):
     username, _ = make_account("151200012345", password=OLD)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM,
                                              args=["--no-sandbox", "--disable-gpu"])
         try:
-            page = _pages(browser)
+            page = _pages(browser, csp)
             log_in(page, live_app, username, OLD)
             secret = enrol(page, live_app, app, shoot)
             clock.advance(30)
-            again = _pages(browser)
+            again = _pages(browser, csp)
             again.goto(f"{live_app}/login")
             again.locator("input[name=username]").fill(username)
             again.locator("input[name=password]").fill(OLD)

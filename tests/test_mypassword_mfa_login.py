@@ -58,7 +58,7 @@ def test_password_alone_gives_no_session_to_an_enrolled_account(app, client, clo
     assert not _signed_in(client)
     assert client.get("/login/second-factor").status_code == 200
     done = second_step(client, csrf, code(app, secret))
-    assert done.status_code == 302 and done.headers["Location"].endswith("/login/continue")
+    assert done.status_code == 303 and done.headers["Location"].endswith("/login/continue")
     assert _signed_in(client)
 
 
@@ -74,7 +74,7 @@ def test_a_code_is_refused_the_second_time_within_its_window(app, client, clock,
     secret, _codes = enrol(app, clock, username)
     used = code(app, secret)
     login(client, username, password)
-    assert second_step(client, csrf, used).status_code == 302
+    assert second_step(client, csrf, used).status_code == 303
     other = app.test_client()
     login(other, username, password)
     replay = second_step(other, csrf, used)
@@ -83,7 +83,7 @@ def test_a_code_is_refused_the_second_time_within_its_window(app, client, clock,
     # An earlier step's code, still inside the window, is refused too once a later one served.
     assert "MFA-004" in second_step(other, csrf, code(app, secret, -1)).get_data(as_text=True)
     clock.advance(30)
-    assert second_step(other, csrf, code(app, secret)).status_code == 302
+    assert second_step(other, csrf, code(app, secret)).status_code == 303
     assert _signed_in(other)
 
 
@@ -92,11 +92,11 @@ def test_a_recovery_code_works_once(app, client, clock, make_account, login, csr
     _secret, codes = enrol(app, clock, username)
     assert len(codes) == 10 and len(set(codes)) == 10
     login(client, username, password)
-    assert second_step(client, csrf, codes[3].upper()).status_code == 302
+    assert second_step(client, csrf, codes[3].upper()).status_code == 303
     other = app.test_client()
     login(other, username, password)
     assert "MFA-004" in second_step(other, csrf, codes[3]).get_data(as_text=True)
-    assert second_step(other, csrf, codes[4]).status_code == 302
+    assert second_step(other, csrf, codes[4]).status_code == 303
 
 
 def test_wrong_codes_end_the_login_and_then_pause_the_account(app, client, clock, make_account,
@@ -119,7 +119,7 @@ def test_wrong_codes_end_the_login_and_then_pause_the_account(app, client, clock
     assert not _signed_in(client)
     clock.advance(15 * 60 + 1)
     login(client, username, password)
-    assert second_step(client, csrf, code(app, secret)).status_code == 302
+    assert second_step(client, csrf, code(app, secret)).status_code == 303
 
 
 def test_the_pending_login_expires(app, client, clock, make_account, login, csrf):

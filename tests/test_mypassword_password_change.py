@@ -34,7 +34,7 @@ def test_change_keeps_this_session_and_ends_the_others(app, client, csrf, login,
     assert _signed_in(client) and not _signed_in(other)
     with app.app_context():
         assert account(username).session_epoch == epoch + 1
-    assert login(app.test_client(), username, NEW_PASSWORD).status_code == 302
+    assert login(app.test_client(), username, NEW_PASSWORD).status_code == 303
     assert login(app.test_client(), username, password).status_code == 200
     assert {m["to"] for m in outbox.messages} == {MOBILE, EMAIL}
 
@@ -44,7 +44,7 @@ def test_the_current_password_is_required(app, client, csrf, login, outbox, pers
     login(client, username, password)
     refused = _change(client, csrf, "not my password")
     assert "ACCT-002" in refused.get_data(as_text=True)
-    assert login(app.test_client(), username, password).status_code == 302
+    assert login(app.test_client(), username, password).status_code == 303
     assert outbox.messages == []
 
 
@@ -54,7 +54,7 @@ def test_the_new_password_must_meet_the_policy(app, client, csrf, login, person,
     login(client, username, password)
     refused = _change(client, csrf, password, new=new)
     assert refused.status_code == 200 and 'class="error"' in refused.get_data(as_text=True)
-    assert login(app.test_client(), username, password).status_code == 302
+    assert login(app.test_client(), username, password).status_code == 303
 
 
 def test_the_two_new_passwords_must_match(app, client, csrf, login, person):

@@ -42,7 +42,7 @@ def test_recovery_sets_a_new_password_and_ends_every_session(app, client, csrf, 
     with app.app_context():
         assert account(username).session_epoch > epoch  # refresh tokens follow the epoch
     assert login(app.test_client(), username, old_password).status_code == 200
-    assert login(app.test_client(), username, NEW_PASSWORD).status_code == 302
+    assert login(app.test_client(), username, NEW_PASSWORD).status_code == 303
     notices = outbox.to(other)  # the other contact got no PIN, only the notice
     assert len(notices) == 1 and username in notices[0]["body"]
 
@@ -99,7 +99,7 @@ def test_asking_changes_nothing_about_the_account(app, client, csrf, login, outb
     with app.app_context():
         assert _state(username) == before
     assert _signed_in(signed_in)
-    assert login(app.test_client(), username, password).status_code == 302
+    assert login(app.test_client(), username, password).status_code == 303
 
 
 def _state(username):
@@ -146,7 +146,7 @@ def test_a_second_factor_still_guards_the_login_after_a_reset(app, client, clock
     recover(client, csrf, outbox, username, MOBILE, mobile="6912345678")
     after = login(client, username, NEW_PASSWORD)
     assert after.headers["Location"].endswith("/login/second-factor")
-    assert second_step(client, csrf, code(app, secret)).status_code == 302
+    assert second_step(client, csrf, code(app, secret)).status_code == 303
 
 
 def test_the_login_page_links_to_recovery(client):

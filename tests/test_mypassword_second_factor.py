@@ -44,7 +44,7 @@ def test_enrolment_shows_a_qr_code_and_the_key_then_confirms_with_a_code(
     clock.advance(30)
     other = app.test_client()
     assert login(other, username, password).headers["Location"].endswith("/login/second-factor")
-    assert second_step(other, csrf, code(app, secret)).status_code == 302
+    assert second_step(other, csrf, code(app, secret)).status_code == 303
     status = client.get("/account/second-factor").get_data(as_text=True)
     assert "Αχρησιμοποίητοι κωδικοί ανάκτησης: 10" in status
 

@@ -73,7 +73,7 @@ def test_demo_loads_the_registry_and_prints_working_accounts(app, login):
         assert any(r.ssn_country not in (None, "GR") for r in students)
     for item in credentials:
         client = app.test_client()
-        assert login(client, item["username"], item["password"]).status_code == 302
+        assert login(client, item["username"], item["password"]).status_code == 303
 
 
 def test_demo_twice_changes_nothing_but_passwords(app):
@@ -92,7 +92,7 @@ def test_set_password_reads_standard_input(app, make_account, login):
                                           input="correct horse battery staple\n")
     assert result.exit_code == 0, result.output
     assert "correct horse" not in result.output
-    assert login(app.test_client(), username, "correct horse battery staple").status_code == 302
+    assert login(app.test_client(), username, "correct horse battery staple").status_code == 303
 
 
 def test_set_password_for_an_unknown_account_fails(app):

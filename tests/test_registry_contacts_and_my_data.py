@@ -18,7 +18,7 @@ def test_recovery_by_the_registrys_mobile(app, client, csrf, outbox, login):
     done = recover(client, csrf, outbox, username, REGISTRY_MOBILE, mobile=REGISTRY_MOBILE)
     assert done.status_code in (200, 303), done.get_data(as_text=True)
     assert [m["channel"] for m in outbox.to(REGISTRY_MOBILE)][0] == "sms"
-    assert login(app.test_client(), username, NEW_PASSWORD).status_code == 302
+    assert login(app.test_client(), username, NEW_PASSWORD).status_code == 303
 
 
 def test_an_unknown_contact_gets_the_same_answer_and_no_message(app, client, csrf, outbox):

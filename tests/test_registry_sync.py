@@ -143,7 +143,7 @@ def test_the_registry_that_suspended_an_account_enables_it_again(app, login):
     assert login(app.test_client(), username, password).status_code == 403
     report = import_feed(app, "students", [student_row(status="active")])
     assert report.changes.counts["account_enabled"] == 1
-    assert login(app.test_client(), username, password).status_code == 302
+    assert login(app.test_client(), username, password).status_code == 303
 
 
 def test_an_account_the_helpdesk_disabled_stays_disabled(app):
@@ -168,7 +168,7 @@ def test_a_new_role_reinstates_a_deactivated_account(app, login):
     assert login(app.test_client(), username, password).status_code == 403
     report = import_feed(app, "hr", [hr_row("H1")])  # the same role again
     assert report.changes.counts["account_reinstated"] == 1
-    assert login(app.test_client(), username, password).status_code == 302
+    assert login(app.test_client(), username, password).status_code == 303
 
 
 def test_importing_the_same_feed_again_changes_nothing(app):

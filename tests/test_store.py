@@ -61,6 +61,7 @@ def test_add_only_when_absent(ctx):
 
 def test_counters_and_lifetimes(ctx):
     assert [store().incr("c", 60) for _ in range(3)] == [1, 2, 3]
+    assert store().get("c") == 3
     assert 0 < store().ttl("c") <= 60
     store().put("short", {}, 1)
     time.sleep(1.1)

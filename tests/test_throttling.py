@@ -16,7 +16,7 @@ def test_repeated_failures_delay_the_attacker_not_the_owner(app, make_account, l
     assert delayed.status_code == 429
     assert "LOGIN-002" in delayed.get_data(as_text=True)
     assert attacker.get("/", environ_base=ATTACKER).status_code == 302
-    assert login(owner, username, password, **OWNER).status_code == 302
+    assert login(owner, username, password, **OWNER).status_code == 303
 
 
 @pytest.mark.settings(LOGIN_FAILURES_PER_USER_IP=3)
@@ -27,7 +27,7 @@ def test_the_delay_passes(app, clock, make_account, login):
         login(client, username, "guess", **ATTACKER)
     assert login(client, username, password, **ATTACKER).status_code == 429
     clock.advance(2)
-    assert login(client, username, password, **ATTACKER).status_code == 302
+    assert login(client, username, password, **ATTACKER).status_code == 303
 
 
 @pytest.mark.settings(LOGIN_FAILURES_PER_USER_IP=2)
@@ -53,4 +53,4 @@ def test_spraying_many_usernames_from_one_address_is_delayed(app, make_account, 
     for number in range(4):
         login(client, f"someone{number}", "guess", **ATTACKER)
     assert login(client, username, password, **ATTACKER).status_code == 429
-    assert login(app.test_client(), username, password, **OWNER).status_code == 302
+    assert login(app.test_client(), username, password, **OWNER).status_code == 303

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from idp import audit, clock, db
-from idp.credentials import passwords
+from idp.credentials import passwords, throttle
 from idp.identity.models import Account
 
 
@@ -34,13 +34,18 @@ def authenticate(username: str, password: str) -> Account | None:
 
 
 def set_password(account: Account, password: str, *, actor: str = "user") -> None:
-    """Store a new password hash, and end every other session of the account."""
+    """Store a new password hash, and end every other session of the account.
+
+    Wrong passwords typed before no longer matter: the account's run of failures from unknown
+    browsers ends too (a recovery is how an owner lifts a block of new browsers).
+    """
     from idp import sessions
 
     account.password_hash = passwords.hash_password(password)
     account.password_changed_at = clock.now()
     account.must_change_password = False
     sessions.bump_epoch(account)
+    throttle.forget_account(account.username)
     audit.record("password.set", account=account, actor=actor)
 
 

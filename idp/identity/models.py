@@ -76,6 +76,8 @@ class Account(Base):
     session_epoch: Mapped[int] = mapped_column(default=0)
     mobile: Mapped[str | None] = mapped_column(sa.String(20))
     external_email: Mapped[str | None] = mapped_column(sa.String(254))
+    #: The language of the last sign-in (el, en): notices nobody asked for are written in it.
+    language: Mapped[str | None] = mapped_column(sa.String(5))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=clock.now, onupdate=clock.now

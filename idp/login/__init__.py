@@ -4,7 +4,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from idp.credentials.cli import throttle_group
     from idp.login import checks, views
 
     app.register_blueprint(views.bp)
     checks.init_app(app)
+    app.cli.add_command(throttle_group)

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    current_app,
     redirect,
     render_template,
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
-from idp import attributes, audit, consent, db, mfa, navigation, sessions
-from idp.credentials import throttle
+from idp import attributes, audit, consent, db, i18n, mfa, navigation, sessions
+from idp.credentials import devices, throttle
 from idp.errors import CATALOGUE, KleidiError
 from idp.identity import accounts
-from idp.login import interactions
+from idp.login import attempts, interactions
 from idp.login.checks import account_usable
 
 bp = Blueprint("login", __name__)
@@ -50,31 +50,48 @@ def login():
 
 
 def _attempt(form: LoginForm, interaction: dict):
-    username, ip = form.username.data, request.remote_addr or "-"
-    wait = throttle.wait_seconds(username, ip)
-    if wait > 0:
-        page = _page(form, interaction, error=CATALOGUE["LOGIN-002"], wait=wait)
-        return page, 429, {"Retry-After": str(wait)}
+    username = form.username.data
+    attempt = throttle.begin_login(username, request.remote_addr or "-")
+    if attempt.refusal is not None:
+        return _refused(form, interaction, attempt.refusal)
     account = accounts.authenticate(username, form.password.data)
     if account is None:
-        throttle.failed(username, ip)
-        audit.record("login.failure", actor="anonymous",
-                     account=accounts.find_by_username(username))
+        started = throttle.login_failed(attempt)
+        known = accounts.find_by_username(username)
+        audit.record("login.failure", actor="anonymous", account=known)
+        if started:
+            attempts.backoff_started(known)
         db.session().commit()
         return _page(form, interaction, error=CATALOGUE["LOGIN-001"])
-    throttle.succeeded(username, ip)
+    throttle.login_succeeded(attempt)
     account_usable(account, interaction)
+    if account.language != str(get_locale()):
+        account.language = str(get_locale())
     if mfa.enrolled(account):
         db.session().commit()
-        return mfa.begin_second_step(account, interaction)
+        return _known_browser(mfa.begin_second_step(account, interaction), username)
     sessions.login(account, amr=["pwd"])
     audit.record("login.success", account=account)
     db.session().commit()
     if interaction:
         interaction["login_done"] = True
         interactions.save(interaction)
-        return redirect(url_for("login.resume", iid=interaction["id"]))
-    return redirect(url_for("login.resume"))
+        return _known_browser(redirect(url_for("login.resume", iid=interaction["id"])), username)
+    return _known_browser(redirect(url_for("login.resume")), username)
+
+
+def _refused(form: LoginForm, interaction: dict, refusal: throttle.Refusal):
+    page = _page(form, interaction, error=CATALOGUE[refusal.code], wait=refusal.wait)
+    headers = {"Retry-After": str(refusal.wait)} if refusal.wait else {}
+    return page, CATALOGUE[refusal.code].status, headers
+
+
+def _known_browser(response, username: str):
+    """The browser proved the password: from now on it is known for this account (a 303,
+    so that a reload never posts the form again)."""
+    response.status_code = 303
+    devices.remember(response, username)
+    return response
 
 
 def _page(form, interaction, error=None, wait=0):
@@ -143,13 +160,13 @@ def consent_page(iid):
         if request.form.get("decision") == "accept":
             consent.grant(account, interaction["relying_party"], interaction["release"].keys())
             db.session().commit()
-            return redirect(url_for("login.resume", iid=iid))
+            return redirect(url_for("login.resume", iid=iid), 303)
         interaction["denied"] = True
         interactions.save(interaction)
         audit.record("consent.declined", account=account,
                      relying_party=interaction["relying_party"])
         db.session().commit()
-        return redirect(url_for(interaction["resume"], iid=iid))
+        return redirect(url_for(interaction["resume"], iid=iid), 303)
     rows = [(attributes.LABELS.get(name, name), values)
             for name, values in interaction["release"].items()]
     return render_template("login/consent.html", form=form, interaction=interaction, rows=rows)
@@ -159,10 +176,7 @@ def consent_page(iid):
 def language(code):
     """Switch language (a cookie), then go back to a page of this site."""
     response = redirect(navigation.local_path(request.args.get("next")))
-    if code in ("el", "en"):
-        response.set_cookie(
-            current_app.config["LANGUAGE_COOKIE_NAME"], code, httponly=True, samesite="Lax",
-            max_age=current_app.config["LANGUAGE_COOKIE_SECONDS"],
-        )
+    if code in i18n.LANGUAGES:
+        i18n.remember(response, code)
     return response
 

@@ -90,12 +90,13 @@ def _wrong(pending: dict, account: Account, form: CodeForm):
 
 
 def _resume(iid: str | None):
+    """303: the code's form is never posted again by a reload."""
     if not iid:
-        return redirect(url_for("login.resume"))
+        return redirect(url_for("login.resume"), 303)
     interaction = interactions.load(iid)
     interaction["login_done"] = True
     interactions.save(interaction)
-    return redirect(url_for("login.resume", iid=iid))
+    return redirect(url_for("login.resume", iid=iid), 303)
 
 
 def init_app(app: Flask) -> None:

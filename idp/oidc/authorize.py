@@ -21,7 +21,7 @@ from flask import current_app, g, redirect, request, url_for
 from joserfc import jwt
 from joserfc.errors import JoseError
 
-from idp import audit, clock, db, navigation
+from idp import audit, clock, db, i18n, navigation
 from idp.errors import KleidiError
 from idp.login import interactions
 from idp.oidc import claims, grants, logout, signing
@@ -151,8 +151,7 @@ def _with_language(response):
     """ui_locales decides the language of the pages the person meets next."""
     language = ui_locale()
     if language:
-        response.set_cookie(current_app.config["LANGUAGE_COOKIE_NAME"], language, httponly=True,
-                            samesite="Lax", max_age=current_app.config["LANGUAGE_COOKIE_SECONDS"])
+        i18n.remember(response, language)
     return response
 
 

@@ -16,6 +16,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from saml2 import BINDING_HTTP_REDIRECT
 
+from idp import headers
 from idp.saml import hardening
 
 _HASHES = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
@@ -98,7 +99,8 @@ def post_page(destination: str, kind: str, xml: str, relay_state: str | None = N
     page = current_app.jinja_env.get_template("saml/post.html").render(
         lang=lang, title=title, text=text, button=button,
         stylesheet=url_for("static", filename="kleidi.css"),
-        destination=destination, kind=kind, message=encoded(xml), relay_state=relay_state)
+        destination=destination, kind=kind, message=encoded(xml), relay_state=relay_state,
+        nonce=headers.nonce())
     response = make_response(page)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"

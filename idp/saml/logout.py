@@ -11,6 +11,7 @@ LogoutResponse (Success, or PartialLogout) back to the SP that asked.
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlsplit
 
 from flask import (
     current_app,
@@ -24,10 +25,11 @@ from flask import (
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, samlp
+from saml2.s_utils import SamlException
 from saml2.saml import NameID
 from saml2.samlp import STATUS_PARTIAL_LOGOUT, STATUS_SUCCESS, STATUS_UNKNOWN_PRINCIPAL
 
-from idp import audit, db, sessions
+from idp import audit, db, headers, sessions
 from idp.errors import KleidiError
 from idp.saml import bindings, directory, intake
 from idp.saml import server as idp_server
@@ -99,6 +101,7 @@ def _end_session(record: dict):
     sessions.logout()
     if not record["others"]:
         return redirect(url_for("saml.finish", lid=lid))
+    headers.allow("frame-src", *_frame_sources(record["others"]))
     return render_template("saml/logout.html", lid=lid, others=_named(record["others"]),
                            wait=current_app.config["SAML_LOGOUT_WAIT_SECONDS"])
 
@@ -227,9 +230,24 @@ def _frame(status: str, code: int = 200):
 
 def _framed(response):
     """Pages shown inside the logout page's frames may be framed by this site only."""
-    response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    response.headers["Content-Security-Policy"] = "frame-ancestors 'self'"
+    headers.allow("frame-ancestors", "'self'")
     return response
+
+
+def _frame_sources(others: list[dict]) -> list[str]:
+    """The origins the logout page's frames go to: this site, then each SP's logout service."""
+    idp = idp_server.server()
+    origins = {"'self'"}
+    for other in others:
+        try:  # every binding: {binding: [service, ...]}
+            by_binding = idp.metadata.single_logout_service(other["sp"], None, "spsso")
+        except SamlException:  # no logout service (its frame says so), or the SP is gone
+            continue
+        for services in by_binding.values():
+            for service in services:
+                parts = urlsplit(service["location"])
+                origins.add(f"{parts.scheme}://{parts.netloc}")
+    return sorted(origins)
 
 
 def _put(key: str, value: dict) -> None:
