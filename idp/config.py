@@ -379,8 +379,8 @@ class Defaults:
     # -- SAML identity provider (idp.saml) ------------------------------------------------
     #: The IdP's entityID. Empty: BASE_URL + "/saml/metadata".
     SAML_ENTITY_ID = ""
-    #: How often (seconds) a process checks METADATA_DIR, the SP tables and the SAML key files
-    #: for changes.
+    #: How often (seconds) a process checks METADATA_DIR, the SP tables, the federation
+    #: sources and the SAML key files for changes (a server process: in a background thread).
     SAML_METADATA_CHECK_SECONDS = 5
     #: The published IdP metadata is valid for this many days (its validUntil).
     SAML_METADATA_VALID_DAYS = 7
@@ -413,6 +413,27 @@ class Defaults:
     #: Contacts published in the metadata; the security one carries the SIRTFI type.
     SAML_TECHNICAL_CONTACT = "mailto:sso-admin@example.edu"
     SAML_SECURITY_CONTACT = "mailto:security@example.edu"
+
+    # -- Federation metadata sources (idp.saml.sources, kleidi metadata) -------------------
+    #: A source added without --refresh is fetched again this often (seconds).
+    SAML_METADATA_REFRESH_SECONDS = 3600
+    #: After a failed refresh (the last good copy stays in use) it is tried again this soon.
+    SAML_METADATA_RETRY_SECONDS = 600
+    #: How long fetching an aggregate may take before it counts as failed.
+    SAML_METADATA_FETCH_TIMEOUT_SECONDS = 60
+    #: Largest aggregate accepted, in bytes (eduGAIN's is under 100 MB).
+    SAML_METADATA_SOURCE_MAX_BYTES = 200_000_000
+    #: An MDQ service must answer within this time (a person is waiting).
+    SAML_MDQ_TIMEOUT_SECONDS = 5
+    #: Largest MDQ answer accepted, in bytes.
+    SAML_MDQ_MAX_BYTES = 2_000_000
+    #: An entity from an MDQ service is kept for its cacheDuration, at most this long.
+    SAML_MDQ_MAX_CACHE_SECONDS = 6 * 3600
+    #: An entityID the MDQ service does not know is not asked for again for this long.
+    SAML_MDQ_NEGATIVE_SECONDS = 60
+    #: Requests one process may send to MDQ services per minute (forged issuers cannot turn
+    #: the IdP into a flood against the federation's service).
+    SAML_MDQ_FETCHES_PER_MINUTE = 60
 
 
 #: Settings that hold secrets: never logged, never shown.

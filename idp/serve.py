@@ -32,6 +32,8 @@ def run(host: str, port: int, workers: int) -> int:
             "set KLEIDI_REDIS_URL (sessions and PINs must be shared)", file=sys.stderr,
         )
         return 2
+    # preload_app: the app, with the SAML directory of every SP, is built once before the
+    # workers are forked, and they share it
     Server({"bind": f"{host}:{port}", "workers": workers, "threads": 4,
-            "accesslog": "-", "timeout": 30}).run()
+            "accesslog": "-", "timeout": 30, "preload_app": True}).run()
     return 0

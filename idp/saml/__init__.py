@@ -1,7 +1,10 @@
 """SAML 2.0 identity provider: a thin layer over pysaml2's Server on the Kleidi core.
 
 Modules: ``crypto`` (in-process xmlsec backend), ``hardening`` (checks on untrusted XML),
-``providers`` (SPs from METADATA_DIR and the database), ``server`` (the pysaml2 Server),
+``providers`` (what is kept of an SP), ``index`` and ``directory`` (every SP by entityID,
+kept current in the background; ``directory_source`` is pysaml2's view of it),
+``federation``, ``sources``, ``refresh`` and ``mdq`` (federation metadata, verified),
+``server`` (the pysaml2 Server),
 ``intake`` (receiving requests), ``release`` and ``vocabulary`` (what an SP gets),
 ``answer``, ``sso`` and ``logout`` (the protocol endpoints), ``metadata`` (ours), ``cli``.
 """
@@ -23,11 +26,12 @@ from idp.saml import codes  # noqa: E402, F401  (defines the SAML-0xx error code
 
 
 def init_app(app: Flask) -> None:
-    """Register the /saml endpoints and the ``kleidi sp`` commands."""
-    from idp import consent, csrf
+    """Register the /saml endpoints, the ``kleidi sp`` and ``kleidi metadata`` commands, and
+    the scheduled refresh of federation metadata (run by ``kleidi worker``)."""
+    from idp import consent, csrf, messaging
     from idp.config import ConfigurationError
     from idp.login import interactions
-    from idp.saml import cli, crypto, logout, providers, sso
+    from idp.saml import cli, crypto, directory, logout, refresh, sources_cli, sso
     from idp.saml.blueprint import bp
 
     try:
@@ -38,5 +42,19 @@ def init_app(app: Flask) -> None:
     csrf.exempt(sso.sso_post)
     csrf.exempt(logout.slo_post)
     app.cli.add_command(cli.sp_group)
-    consent.on_display_name(app, providers.display_name)
+    consent.on_display_name(app, directory.display_name)
+    app.cli.add_command(sources_cli.metadata_group)
+    messaging.add_housekeeping(app, refresh.start_due_refreshes)
     interactions.register_logout(app, logout.logout_from_idp)
+
+
+def prepare(app: Flask) -> None:
+    """Before the server serves: build the directory of SPs (see idp.saml.directory), the
+    pysaml2 Server and the signer (loading and checking the RSA keys takes a tenth of a
+    second), so that the first request finds them ready."""
+    from idp.saml import directory, server
+
+    directory.prepare(app)
+    with app.app_context():
+        server.server()
+        server.signer()

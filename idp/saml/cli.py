@@ -9,7 +9,7 @@ import click
 from flask.cli import with_appcontext
 
 from idp import db
-from idp.saml import providers, registrations, vocabulary
+from idp.saml import directory, providers, registrations, vocabulary
 
 
 @click.group(name="sp")
@@ -46,7 +46,7 @@ def remove(entity_id: str):
 @with_appcontext
 def list_command():
     """Every SP, where it comes from and what it may receive."""
-    for provider in sorted(providers.snapshot().providers.values(), key=lambda p: p.entity_id):
+    for provider in directory.providers_now():
         click.echo(f"{provider.entity_id}\t{provider.source}\t"
                    f"{','.join(sorted(provider.approved())) or '-'}")
 
@@ -66,7 +66,7 @@ def list_command():
 @with_appcontext
 def policy(entity_id: str, attributes: str | None, **flags):
     """Set the release policy and options of one SP."""
-    if providers.find(entity_id) is None:
+    if directory.find(entity_id) is None:
         raise click.ClickException(f"unknown SP {entity_id}")
     names = ... if attributes is None else (
         None if attributes == "default" else [a.strip() for a in attributes.split(",") if a])

@@ -61,3 +61,9 @@ define("SAML-016", 400, _l("Logout request unreadable"),
           "provider could not decrypt, so you are still logged in here. To log out, close the "
           "browser."),
        START_AGAIN)
+define("SAML-017", 503, _l("The service's registration cannot be checked"),
+       _l("The service that sent you here is registered through a federation whose metadata "
+          "service is not answering right now, so its registration could not be checked and "
+          "nothing was sent to it."),
+       _l("Try again in a few minutes. If it keeps happening, tell the helpdesk which service "
+          "it was."))

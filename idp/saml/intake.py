@@ -20,7 +20,7 @@ from saml2.validate import NotValid, valid_instance
 
 from idp import clock
 from idp.errors import KleidiError
-from idp.saml import bindings, crypto, hardening, providers
+from idp.saml import bindings, crypto, directory, hardening, providers
 from idp.saml.server import endpoint_url
 from idp.store import store
 
@@ -67,7 +67,7 @@ def _receive(kind, binding, values, relay_state) -> Received:
     root = hardening.parse(bindings.decode(binding, values["SAMLRequest"], limit), limit)
     if root.tag != f"{{{SAMLP}}}{kind}":
         raise KleidiError("SAML-002", reason=f"expected {kind}, got {root.tag}")
-    provider = providers.find(issuer_of(root))
+    provider = directory.find(issuer_of(root))
     if provider is None:
         raise KleidiError("SAML-001", issuer=issuer_of(root))
     signed = _check_signature(root, provider, pieces, kind)

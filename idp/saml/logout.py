@@ -32,7 +32,7 @@ from saml2.samlp import STATUS_PARTIAL_LOGOUT, STATUS_SUCCESS, STATUS_UNKNOWN_PR
 
 from idp import audit, db, headers, sessions
 from idp.errors import KleidiError
-from idp.saml import bindings, encrypted_id, intake, providers
+from idp.saml import bindings, directory, encrypted_id, intake
 from idp.saml import server as idp_server
 from idp.saml.blueprint import bp
 from idp.store import store
@@ -172,9 +172,9 @@ def _logout_response(binding: str, values):
     except KleidiError:
         return _frame("failed", 400)
     sent = store().consume(f"saml:slo-sent:{root.get('InResponseTo', '')}")
-    if sent is None or providers.find(sent["sp"]) is None:
+    if sent is None or directory.find(sent["sp"]) is None:
         return _frame("failed", 400)
-    if not intake.response_signature_ok(root, providers.find(sent["sp"]), binding, values) \
+    if not intake.response_signature_ok(root, directory.find(sent["sp"]), binding, values) \
             or intake.issuer_of(root) != sent["sp"]:
         return _frame("failed", 400)
     code = root.find(f"{{{intake.SAMLP}}}Status/{{{intake.SAMLP}}}StatusCode")
@@ -194,7 +194,7 @@ def finish(lid):
     results = ["silent" if status == "sent" else status for status in results]
     complete = all(status in ("done", "unsupported") for status in results)
     answer, origin = None, None
-    provider = providers.find(record["origin"]) if record["origin"] else None
+    provider = directory.find(record["origin"]) if record["origin"] else None
     if provider is not None and not record.get("asynchronous"):
         message = samlp.logout_request_from_string(record["request"])
         received = intake.Received(message, provider, record["binding"], record["relay_state"],
@@ -255,7 +255,7 @@ def _status(code: str):
 
 
 def _named(others: list[dict]) -> list[str]:
-    return [(providers.find(o["sp"]).display_name(_lang()) if providers.find(o["sp"])
+    return [(directory.find(o["sp"]).display_name(_lang()) if directory.find(o["sp"])
              else o["sp"]) for o in others]
 
 

@@ -17,16 +17,17 @@ POLICY_FLAGS = ("allow_unsolicited", "sign_response", "sign_assertions", "encryp
 
 def add_metadata(xml: str, actor: str = "cli") -> list[str]:
     """Register (or replace) every SP in a metadata document; return their entityIDs."""
-    found = providers.parse_metadata(xml, "metadata")
+    found = providers.read_document(xml, "metadata")
     session, now = db.session(), clock.now()
-    for provider in found:
-        row = session.get(ServiceProvider, provider.entity_id)
+    for entity in found:
+        entity_id = entity.provider.entity_id
+        row = session.get(ServiceProvider, entity_id)
         if row is None:
-            row = ServiceProvider(entity_id=provider.entity_id, added_at=now)
+            row = ServiceProvider(entity_id=entity_id, added_at=now)
             session.add(row)
-        row.metadata_xml, row.updated_at = provider.xml, now
-        audit.record("saml.sp_registered", actor=actor, relying_party=provider.entity_id)
-    return [provider.entity_id for provider in found]
+        row.metadata_xml, row.updated_at = entity.xml(), now
+        audit.record("saml.sp_registered", actor=actor, relying_party=entity_id)
+    return [entity.provider.entity_id for entity in found]
 
 
 def remove(entity_id: str, actor: str = "cli") -> bool:

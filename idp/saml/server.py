@@ -13,7 +13,7 @@ from saml2.config import IdPConfig
 from saml2.saml import NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT
 from saml2.server import Server
 
-from idp.saml import crypto, providers, response, vocabulary
+from idp.saml import crypto, directory_source, response, vocabulary
 
 RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
@@ -67,21 +67,21 @@ def decryption_keys() -> list[str]:
 
 
 def server() -> IdentityProvider:
-    """The Server for the current SP snapshot (rebuilt when SPs or keys change)."""
-    return _cached("server", lambda snap: IdentityProvider(
-        _config(snap), current_app.config["SAML_DATA_ENCRYPTION"]))
+    """The Server (rebuilt when the keys change; SPs are looked up in idp.saml.directory)."""
+    return _cached("server", lambda: IdentityProvider(
+        _config(), current_app.config["SAML_DATA_ENCRYPTION"]))
 
 
 def signer() -> response.Signer:
     """The signing key, parsed once, and its certificate (re-read when the key files change)."""
-    return _cached("signer", lambda snap: _signer())
+    return _cached("signer", _signer)
 
 
 def _cached(name: str, make):
-    """`make(snapshot)`, rebuilt when the SPs or the key files change; the files are looked at
-    no more often than the metadata (SAML_METADATA_CHECK_SECONDS)."""
-    snap = providers.snapshot()
-    cached = snap.cache.get(name)
+    """`make()`, rebuilt when the key files change; the files are looked at no more often
+    than the metadata (SAML_METADATA_CHECK_SECONDS)."""
+    cache = current_app.extensions.setdefault("kleidi.saml.server", {})
+    cached = cache.get(name)
     now = time.monotonic()
     if cached is not None and now - cached[2] < current_app.config["SAML_METADATA_CHECK_SECONDS"]:
         return cached[1]
@@ -90,8 +90,8 @@ def _cached(name: str, make):
     version = tuple(os.stat(os.path.join(folder, f"saml-{n}.{e}")).st_mtime_ns
                     for n in ("signing", "encryption") for e in ("key", "crt"))
     if cached is None or cached[0] != version:
-        cached = (version, make(snap), now)
-    snap.cache[name] = (version, cached[1], now)
+        cached = (version, make(), now)
+    cache[name] = (version, cached[1], now)
     return cached[1]
 
 
@@ -103,7 +103,7 @@ def _signer() -> response.Signer:
     return response.Signer(key=key, certificate=body.decode("ascii"))
 
 
-def _config(snap: providers.Snapshot) -> IdPConfig:
+def _config() -> IdPConfig:
     config = IdPConfig()
     config.load({
         "entityid": entity_id(),
@@ -111,7 +111,7 @@ def _config(snap: providers.Snapshot) -> IdPConfig:
         "key_file": key_path("signing", "key"), "cert_file": key_path("signing", "crt"),
         "encryption_keypairs": [{"key_file": key_path("encryption", "key"),
                                  "cert_file": key_path("encryption", "crt")}],
-        "metadata": {"inline": [p.xml for p in snap.providers.values()]},
+        "metadata": {},  # its one source, the directory, is attached below
         "accepted_time_diff": current_app.config["SAML_CLOCK_SKEW_SECONDS"],
         "service": {"idp": {
             "endpoints": {service: [(endpoint_url(service, b), b) for b in bindings]
@@ -121,4 +121,5 @@ def _config(snap: providers.Snapshot) -> IdPConfig:
             "want_authn_requests_signed": False,  # checked by idp.saml.intake, per SP
         }},
     })
+    directory_source.attach(config.metadata)
     return config

@@ -15,7 +15,7 @@ from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from idp import sessions
 from idp.errors import KleidiError
 from idp.login import interactions
-from idp.saml import answer, hardening, intake, providers, release
+from idp.saml import answer, directory, hardening, intake, providers, release
 from idp.saml.blueprint import bp
 
 
@@ -32,7 +32,7 @@ def sso_post():
 @bp.get("/sso/init")
 def sso_init():
     """IdP-initiated (unsolicited) login to ?sp=<entityID>, for SPs allowed to receive it."""
-    provider = providers.find(request.args.get("sp"))
+    provider = directory.find(request.args.get("sp"))
     if provider is None:
         raise KleidiError("SAML-001", issuer=request.args.get("sp"))
     if not provider.policy.allow_unsolicited:
@@ -80,7 +80,7 @@ def _start(provider: providers.Provider, payload: dict):
 
 def _answer(account: sessions.SignedIn, interaction: dict, stored: bool):
     payload = interaction["payload"]
-    provider = providers.find(payload["sp"])
+    provider = directory.find(payload["sp"])
     if provider is None:
         raise KleidiError("SAML-001", issuer=payload["sp"])
     if interaction.get("denied"):
