@@ -1,4 +1,5 @@
-"""Kleidi under gunicorn for bench/oidc_tokens.py: its own database, one person, one client."""
+"""Kleidi for bench/oidc_tokens.py: served by the production command (or gunicorn, to compare),
+its own database, one person, one client."""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ from oidc_load import (
     follow,
     forget_keys,
     free_port,
-    measure,
     mint_codes,
     pkce,
     wait_for,
@@ -112,40 +112,57 @@ def prepare_kleidi(settings: dict) -> tuple[str, str, str, str]:
     return "bench", password, client_id, secret
 
 
-def bench_kleidi(tmp: Path, count: int, concurrency: int) -> dict:
-    with bench_database(tmp) as database_url:
-        settings = kleidi_settings(tmp, free_port(), database_url)
-        try:
-            return _bench_kleidi(settings, count, concurrency)
-        finally:
-            forget_store(settings)
+#: How Kleidi is served: the production command (``kleidi serve``: granian, one worker, one
+#: thread), and the previous one (gunicorn's sync worker with its access log) for comparison.
+SERVERS = {
+    "granian": lambda port: [str(Path(sys.executable).parent / "kleidi"), "serve", "--port",
+                             str(port), "--workers", "1"],
+    "gunicorn": lambda port: [str(Path(sys.executable).parent / "gunicorn"), "-w", "1",
+                              "-b", f"127.0.0.1:{port}", "--chdir", str(ROOT), "--log-level",
+                              "warning", "--access-logfile", "-", "--timeout", "30", "wsgi:app"],
+}
 
 
-def _bench_kleidi(settings: dict, count: int, concurrency: int) -> dict:
-    port = int(settings["BASE_URL"].rsplit(":", 1)[1])
-    username, password, client_id, secret = prepare_kleidi(settings)
-    env = {**os.environ, **{f"KLEIDI_{k}": str(v) for k, v in settings.items()}}
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    # One worker of the README's production command: gunicorn's sync worker, an access log
-    # line per request (its cost is part of the figure). THREADS=4 measures `kleidi serve`'s
-    # threaded worker instead.
-    with subprocess.Popen([str(gunicorn), "-w", "1", "--threads", os.environ.get("THREADS", "1"),
-                           "-b", f"127.0.0.1:{port}",
-                           "--chdir", str(ROOT), "--log-level", "warning", "--access-logfile",
-                           "-", "--timeout", "30", "wsgi:app"],
-                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as proc:
-        try:
-            base = f"http://127.0.0.1:{port}"
-            wait_for(base + "/.well-known/openid-configuration")
-            browser = requests.Session()
-            first = {"response_type": "code", "client_id": client_id, "redirect_uri": CALLBACK,
-                     "scope": "openid profile email", "code_challenge": pkce()[1],
-                     "code_challenge_method": "S256"}
-            follow(browser, base + "/oidc/authorize?" + urlencode(first),
-                   kleidi_form_handler(username, password))
-            codes = mint_codes(browser, base + "/oidc/authorize", client_id, count)
-            return measure("kleidi", port, "/oidc/token", codes, client_id, secret,
-                           concurrency, worker_pid(proc.pid))
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+class Kleidi:
+    """Kleidi served by ``kind`` (see ``SERVERS``) on core ``core``, with its own database,
+    one person signed in through a browser session, and one client."""
+
+    def __init__(self, kind: str, tmp: Path, core: int | None):
+        self.kind, self.tmp, self.core = kind, tmp, core
+        self.name = f"kleidi ({kind})"
+        self.grant_path = "/oidc/token"
+
+    def __enter__(self):
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        self._stack = contextlib.ExitStack()
+        database_url = self._stack.enter_context(bench_database(self.tmp))
+        self.port = free_port()
+        self.settings = kleidi_settings(self.tmp, self.port, database_url)
+        self._stack.callback(forget_store, self.settings)
+        self.username, self.password, self.client_id, self.secret = prepare_kleidi(self.settings)
+        env = {**os.environ, **{f"KLEIDI_{k}": str(v) for k, v in self.settings.items()}}
+        pin = ["taskset", "-c", str(self.core)] if self.core is not None else []
+        proc = subprocess.Popen([*pin, *SERVERS[self.kind](self.port)], env=env, cwd=ROOT,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._stack.callback(_stop, proc)
+        self.base = f"http://127.0.0.1:{self.port}"
+        wait_for(self.base + "/.well-known/openid-configuration")
+        self.pid = worker_pid(proc.pid)
+        self.browser = requests.Session()
+        first = {"response_type": "code", "client_id": self.client_id, "redirect_uri": CALLBACK,
+                 "scope": "openid profile email", "code_challenge": pkce()[1],
+                 "code_challenge_method": "S256"}
+        follow(self.browser, self.base + "/oidc/authorize?" + urlencode(first),
+               kleidi_form_handler(self.username, self.password))
+        return self
+
+    def codes(self, count: int) -> list[tuple[str, str]]:
+        return mint_codes(self.browser, self.base + "/oidc/authorize", self.client_id, count)
+
+    def __exit__(self, *exc):
+        self._stack.close()
+
+
+def _stop(proc) -> None:
+    proc.terminate()
+    proc.wait(timeout=30)

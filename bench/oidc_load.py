@@ -4,6 +4,7 @@ a run's keys from a shared Redis."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -43,17 +44,42 @@ def wait_for(url: str, seconds: float = 30) -> None:
 
 
 def worker_pid(master: int) -> int:
-    """The one gunicorn worker under ``master`` (the process that serves the requests)."""
+    """The one worker process under ``master`` (the process that serves the requests)."""
     for _ in range(100):
         out = subprocess.run(["pgrep", "-P", str(master)], capture_output=True, text=True).stdout
         if out.strip():
             return int(out.split()[0])
         time.sleep(0.1)
-    raise RuntimeError("no gunicorn worker")
+    raise RuntimeError("no worker process")
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid``, all its threads (/proc/<pid>/stat)."""
+    """CPU time of process ``pid``, all its threads: the scheduler's nanosecond run times of
+    its live threads (/proc/<pid>/task/*/schedstat), unless threads ended in between, which
+    only /proc/<pid>/stat's user + system clock ticks (1/100 s) still count."""
+    ticks = _ticks(pid)
+    run = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            run += int((task / "schedstat").read_text().split()[0])
+    return CpuTime(run / 1e9, ticks)
+
+
+class CpuTime(float):
+    """Seconds of CPU (nanosecond precision), with the coarse tick count beside it."""
+
+    def __new__(cls, seconds: float, ticks: float):
+        value = super().__new__(cls, seconds)
+        value.ticks = ticks
+        return value
+
+    def __sub__(self, before):
+        fine, coarse = float(self) - float(before), self.ticks - before.ticks
+        # A thread that ended in between took its run time with it: trust the ticks then.
+        return fine if abs(fine - coarse) <= 0.03 + 0.05 * coarse else coarse
+
+
+def _ticks(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
@@ -77,17 +103,18 @@ def pkce() -> tuple[str, str]:
 # -- Load --------------------------------------------------------------------------------
 
 
-def run_load(port, path, forms, auth, concurrency, pid) -> dict:
+def run_load(port, path, forms, auth, concurrency, pid, pin=()) -> dict:
     """POST every form with ``concurrency`` requests in flight (bench/load.mjs, in Node so
     that the load generator costs less CPU than the servers it measures).
 
     ``pid`` is the server process: its CPU time over the phase gives requests per CPU-second
     of the server, i.e. per core it keeps busy, whatever else the machine's cores are doing
-    (the load generator and the databases run on the same cores)."""
+    (the load generator and the databases run on the same cores). ``pin`` prefixes the load
+    generator's command (``taskset -c N``)."""
     folder = node_env.workdir([ROOT / "bench" / "load.mjs", ROOT / "bench" / "node_op.mjs"])
     feed = "".join(json.dumps({"form": form}) + "\n" for form in forms)
     cpu_before = cpu_seconds(pid)  # the server idles until the generator starts
-    done = subprocess.run([node_env.node(), str(folder / "load.mjs"), str(port), path,
+    done = subprocess.run([*pin, node_env.node(), str(folder / "load.mjs"), str(port), path,
                            str(concurrency), auth], input=feed, capture_output=True, text=True,
                           timeout=600, check=True)
     cpu = cpu_seconds(pid) - cpu_before
@@ -105,6 +132,20 @@ def run_load(port, path, forms, auth, concurrency, pid) -> dict:
         "p99_ms": round(latencies[max(0, int(len(latencies) * 0.99) - 1)], 2),
         "answers": answers,
     }
+
+
+def basic_auth(client_id: str, secret: str) -> str:
+    return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+
+
+def exchange_forms(codes) -> list[dict]:
+    return [{"grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK,
+             "code_verifier": verifier} for code, verifier in codes]
+
+
+def refresh_forms(answers) -> list[dict]:
+    return [{"grant_type": "refresh_token", "refresh_token": answer["refresh_token"]}
+            for answer in answers]
 
 
 def measure(name, port, token_path, codes, client_id, secret, concurrency, pid) -> dict:

@@ -74,16 +74,20 @@ def create_app(config: dict | None = None) -> Flask:
 def create_server_app() -> Flask:
     """:func:`create_app` for a long-running server process (``wsgi.py``, ``kleidi serve``).
 
-    The SAML directory of SPs is built here, before the first request (and, when the server
-    loads the app before forking its workers, once for all of them). What exists once the app
-    is built (modules, metadata, compiled templates and statements) lives as long as the
-    process: ``gc.freeze()`` moves it out of the collector's reach, so the collections that
-    every request's garbage triggers no longer walk through all of it.
+    The SAML directory of SPs is built here, before the first request, and the areas'
+    ``kleidi.before_serving`` callables run (e.g. loading the OIDC signing keys): what would
+    otherwise be done on (and slow down) the first request. What exists once the app is built
+    (modules, metadata, compiled templates and statements) lives as long as the process:
+    ``gc.freeze()`` moves it out of the collector's reach, so the collections that every
+    request's garbage triggers no longer walk through all of it.
     """
     from idp import saml
 
     app = create_app()
     saml.prepare(app)
+    with app.app_context():
+        for prepare in app.extensions.get("kleidi.before_serving", []):
+            prepare()  # what would otherwise be done on (and slow down) the first request
     gc.freeze()
     return app
 

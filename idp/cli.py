@@ -67,12 +67,15 @@ def init():
 @click.command()
 @click.option("--port", default=5000, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--workers", default=1, show_default=True)
-def serve(port: int, host: str, workers: int):
-    """Serve Kleidi with gunicorn."""
+@click.option("--workers", default=1, show_default=True,
+              help="Worker processes: about one per core (more than one needs Redis).")
+@click.option("--threads", default=1, show_default=True,
+              help="Python threads per worker running requests.")
+def serve(port: int, host: str, workers: int, threads: int):
+    """Serve Kleidi with granian, the production HTTP server."""
     from idp.serve import run
 
-    sys.exit(run(host, port, workers))
+    sys.exit(run(host, port, workers, threads))
 
 
 @click.command(name="demo")

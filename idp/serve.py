@@ -1,30 +1,77 @@
-"""``kleidi serve``: gunicorn in-process, refusing a multi-worker set-up that would break."""
+"""``kleidi serve``: the production HTTP server (granian, WSGI), refusing a multi-worker set-up
+that would break.
+
+Granian parses HTTP and keeps connections alive in Rust; each worker process runs the app in
+one Python thread (``THREADS``): measured with the previous server, one thread per process
+spent less CPU per request than several sharing one interpreter lock, so a host runs about one
+worker per core, and more workers rather than more threads. ``bench/oidc_tokens.py`` measures
+this server against that one (gunicorn's sync worker) on one core.
+"""
 
 from __future__ import annotations
 
+import logging
 import sys
-
-from gunicorn.app.base import BaseApplication
+from urllib.parse import quote
 
 from idp import config as settings
 
+#: Python threads per worker running requests (granian's "blocking threads").
+THREADS = 1
+#: Connections one worker accepts at a time (granian's "backpressure"); beyond that they wait
+#: in the kernel's queue. It counts connections, not requests: keep it above the keep-alive
+#: connections a reverse proxy holds open to each worker.
+BACKPRESSURE = 128
+#: Seconds a client may take to send a request's headers (slow-header clients are cut off).
+HEADER_TIMEOUT_SECONDS = 30
+#: Seconds a stopping worker is given to finish its requests before it is killed.
+STOP_TIMEOUT_SECONDS = 30
+#: The access log line: client, method, path, status, milliseconds. The path only: query
+#: strings carry ID tokens (``id_token_hint``), codes, ``state`` and SAML messages.
+ACCESS_LOG_FORMAT = '%(addr)s - [%(time)s] "%(method)s %(path)s %(protocol)s" %(status)d %(dt_ms).1f'
 
-class Server(BaseApplication):
-    def __init__(self, options: dict):
-        self.options = options
-        super().__init__()
 
-    def load_config(self):
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
+class AccessLine(logging.Formatter):
+    """Granian's access log line with the path percent-encoded again: WSGI hands the path
+    decoded, and a ``%0A`` or ``%22`` in it must not forge a second line or end the quotes."""
 
-    def load(self):
-        from idp import create_server_app
-
-        return create_server_app()
+    def format(self, record: logging.LogRecord) -> str:
+        if isinstance(record.args, dict) and "path" in record.args:
+            path = record.args["path"].encode("latin-1", "replace")  # WSGI: bytes as latin-1
+            record.args = {**record.args, "path": quote(path, safe="/:@!$&'()*+,;=~")}
+        return super().format(record)
 
 
-def run(host: str, port: int, workers: int) -> int:
+#: Granian's logging set-up with the access lines through :class:`AccessLine`.
+LOGGING = {
+    "formatters": {"access": {"()": "idp.serve.AccessLine", "fmt": "%(message)s"}},
+}
+
+
+def server(host: str, port: int, workers: int, threads: int = THREADS):
+    """The granian server of ``kleidi serve`` (not started)."""
+    from granian import Granian
+    from granian.constants import HTTPModes, Interfaces
+    from granian.http import HTTP1Settings
+
+    return Granian(
+        "idp:create_server_app", factory=True, interface=Interfaces.WSGI, address=host,
+        port=port, workers=workers, blocking_threads=threads, backpressure=BACKPRESSURE,
+        http=HTTPModes.http1, websockets=False,
+        http1_settings=HTTP1Settings(header_read_timeout=HEADER_TIMEOUT_SECONDS * 1000),
+        log_access=True, log_access_format=ACCESS_LOG_FORMAT, log_dictconfig=_logging(),
+        respawn_failed_workers=True, workers_kill_timeout=STOP_TIMEOUT_SECONDS,
+    )
+
+
+def _logging() -> dict:
+    from granian.log import LOGGING_CONFIG
+
+    return {**LOGGING_CONFIG, "formatters": {**LOGGING_CONFIG["formatters"],
+                                             **LOGGING["formatters"]}}
+
+
+def run(host: str, port: int, workers: int, threads: int = THREADS) -> int:
     config = settings.load()
     if workers > 1 and not config["REDIS_URL"]:
         print(
@@ -32,8 +79,5 @@ def run(host: str, port: int, workers: int) -> int:
             "set KLEIDI_REDIS_URL (sessions and PINs must be shared)", file=sys.stderr,
         )
         return 2
-    # preload_app: the app, with the SAML directory of every SP, is built once before the
-    # workers are forked, and they share it
-    Server({"bind": f"{host}:{port}", "workers": workers, "threads": 4,
-            "accesslog": "-", "timeout": 30, "preload_app": True}).run()
+    server(host, port, workers, threads).serve()
     return 0

@@ -10,10 +10,22 @@ from __future__ import annotations
 import json
 import threading
 import time
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import redis
 from flask import Flask, current_app
+
+
+class Issue(NamedTuple):
+    """What :meth:`Store.redeem` puts when the value it replaced qualifies: ``value`` with the
+    old value's ``copied`` fields, under ``key`` for ``ttl`` seconds, if the old value holds
+    every item of ``requires``."""
+
+    key: str
+    value: dict
+    ttl: int
+    requires: dict
+    copied: tuple[str, ...] = ()
 
 
 class Store(Protocol):
@@ -34,6 +46,12 @@ class Store(Protocol):
     def swap(self, key: str, value: dict, ttl: int) -> dict | None:
         """Replace ``key``'s value (for ``ttl`` seconds) only if present, returning the old
         one: of concurrent callers, exactly one gets the value that was there first."""
+
+    def redeem(self, key: str, value: dict, ttl: int, issue: Issue) -> dict | None:
+        """``swap`` and, in the same atomic step, ``issue`` if the old value qualifies (see
+        :class:`Issue`): one round trip where a swap and a put take two. Of concurrent
+        callers exactly one gets the value that was there first, and only that one's
+        ``issue`` can be put."""
 
     def delete(self, key: str) -> None:
         """Remove ``key`` if present."""
@@ -93,6 +111,19 @@ class MemoryStore:
                 self._data[self.prefix + key] = (self._now() + ttl, json.dumps(value))
         return None if item is None else json.loads(item[1])
 
+    def redeem(self, key, value, ttl, issue):
+        with self._lock:
+            item = self._live(key)
+            if item is None:
+                return None
+            self._data[self.prefix + key] = (self._now() + ttl, json.dumps(value))
+            old = json.loads(item[1])
+            if isinstance(old, dict) and issue.requires.items() <= old.items():
+                issued = {**issue.value, **{f: old[f] for f in issue.copied if f in old}}
+                self._data[self.prefix + issue.key] = (self._now() + issue.ttl,
+                                                       json.dumps(issued))
+        return old
+
     def delete(self, key):
         with self._lock:
             self._data.pop(self.prefix + key, None)
@@ -117,12 +148,32 @@ class MemoryStore:
             self._data.clear()
 
 
+# Store.redeem in one script: Redis runs it atomically, one round trip. KEYS: the swapped key,
+# the issued key; ARGV: new value, its ttl, requires (JSON object), the issued value, its ttl,
+# the copied fields (JSON array).
+REDEEM = """
+local old = redis.call('GET', KEYS[1])
+if not old then return false end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+local ok, record = pcall(cjson.decode, old)
+if not ok or type(record) ~= 'table' then return old end
+for field, value in pairs(cjson.decode(ARGV[3])) do
+  if record[field] ~= value then return old end
+end
+local issued = cjson.decode(ARGV[4])
+for _, field in ipairs(cjson.decode(ARGV[6])) do issued[field] = record[field] end
+redis.call('SET', KEYS[2], cjson.encode(issued), 'EX', ARGV[5])
+return old
+"""
+
+
 class RedisStore:
     """The production store: one Redis shared by every app instance."""
 
     def __init__(self, url: str, prefix: str):
         self.prefix = prefix
         self.redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        self._redeem = self.redis.register_script(REDEEM)
 
     def put(self, key, value, ttl):
         self.redis.set(self.prefix + key, json.dumps(value), ex=ttl)
@@ -140,6 +191,12 @@ class RedisStore:
 
     def swap(self, key, value, ttl):
         raw = self.redis.set(self.prefix + key, json.dumps(value), ex=ttl, xx=True, get=True)
+        return None if raw is None else json.loads(raw)
+
+    def redeem(self, key, value, ttl, issue):
+        raw = self._redeem(keys=[self.prefix + key, self.prefix + issue.key], args=[
+            json.dumps(value), ttl, json.dumps(issue.requires), json.dumps(issue.value),
+            issue.ttl, json.dumps(list(issue.copied))])
         return None if raw is None else json.loads(raw)
 
     def delete(self, key):

@@ -7,15 +7,12 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import socket
-import threading
 import uuid
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
-from werkzeug.serving import make_server
 
 from idp import create_app, db, keys, migrate
 from idp.identity import accounts, identifiers
@@ -341,14 +338,17 @@ def phone(sync_playwright, request):
 
 
 @pytest.fixture
-def live_app(app):
-    """The test app served over HTTP on a free loopback port."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    app.config.update(SERVER_NAME=f"127.0.0.1:{port}", BASE_URL=f"http://127.0.0.1:{port}")
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
+def live_app(app, tmp_path):
+    """The test app served over HTTP on a free loopback port by the production command,
+    ``kleidi serve``, in a process of its own: with the app's settings as they are when this
+    fixture starts (configure the app before it), its database, and its store on Redis."""
+    from served import kleidi_serve
+
+    from idp import config as settings
+
+    defaults = settings.defaults()
+    given = {k: v for k, v in app.config.items()
+             if k in defaults and v != defaults[k] and k not in ("BASE_URL", "SERVER_NAME")}
+    with kleidi_serve(given, tmp_path) as server:
+        app.config.update(SERVER_NAME=server.base.removeprefix("http://"), BASE_URL=server.base)
+        yield server.base

@@ -6,19 +6,15 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import subprocess
-import threading
-import uuid
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 import requests
-from conftest import _empty_tables, close_store
 from interop import node_env
-from werkzeug.serving import make_server
+from served import kleidi_serve
 
-from idp import create_app, db
+from idp import db
 from idp.oidc import clients
 
 CALLBACK = "http://127.0.0.1:9/callback"  # never contacted: the browser stops at the redirect
@@ -26,23 +22,13 @@ AFTER_LOGOUT = "http://127.0.0.1:9/signed-out"
 
 
 @pytest.fixture
-def live(base_settings):
-    """Kleidi served over HTTP on 127.0.0.1 in a thread, for the duration of one test."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    base = f"http://127.0.0.1:{port}"
-    app = create_app({**base_settings, "BASE_URL": base, "SERVER_NAME": f"127.0.0.1:{port}",
-                      "STORE_PREFIX": f"kleidi-test:{uuid.uuid4().hex}:"})
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, base
-    server.shutdown()
-    with app.app_context():
-        _empty_tables()
-        db.dispose()
-    close_store(app)
+def live(app, base_settings, tmp_path):
+    """Kleidi served by the production command (``kleidi serve``) on loopback for one test,
+    on the test run's database (and store, on Redis)."""
+    settings = {k: v for k, v in base_settings.items() if k not in ("BASE_URL", "SERVER_NAME")}
+    with kleidi_serve({**settings, "STORE_PREFIX": app.config["STORE_PREFIX"]},
+                      tmp_path) as server:
+        yield app, server.base
 
 
 def _browser_login(browser, url: str, username: str, password: str) -> str:

@@ -58,6 +58,15 @@ def test_logout_with_id_token_hint_redirects_to_registered_uri(app, client, logi
     assert _signed_out(client)
 
 
+def test_logout_takes_the_id_token_hint_in_a_form_post(app, client, login, make_account):
+    """RP-Initiated Logout 1.0 §2 allows POST: the ID token stays out of URLs and logs."""
+    _, _, token = _signed_in(app, client, login, make_account)
+    response = client.post("/oidc/logout", data={
+        "id_token_hint": token["id_token"], "post_logout_redirect_uri": AFTER, "state": "s2"})
+    assert response.status_code == 302 and response.location == AFTER + "?state=s2"
+    assert _signed_out(client)
+
+
 def test_unregistered_post_logout_uri_is_not_followed(app, client, login, make_account):
     _, _, token = _signed_in(app, client, login, make_account)
     response = client.get("/oidc/logout?" + urlencode({

@@ -347,3 +347,110 @@ def test_tokens_never_reach_the_log_even_at_debug(app, client, login, person, rp
     for secret in (token["access_token"], token["refresh_token"], refreshed["access_token"],
                    refreshed["refresh_token"], rp[1]):
         assert secret not in caplog.text
+
+
+class _CountingStore:
+    """The app's real store, noting each operation it is asked for."""
+
+    def __init__(self, inner):
+        self.inner, self.calls = inner, []
+
+    def __getattr__(self, name):
+        attribute = getattr(self.inner, name)
+        if not callable(attribute):
+            return attribute
+
+        def call(*args, **kwargs):
+            self.calls.append(name)
+            return attribute(*args, **kwargs)
+        return call
+
+
+def _round_trips(app):
+    """Store operations and database round trips (statements and commits) made while the
+    block runs: on PostgreSQL as psycopg sends them (hot statements bypass SQLAlchemy), on
+    SQLite as SQLAlchemy executes them, on both of the app's engines."""
+    store_ = _CountingStore(app.extensions["kleidi.store"])
+    database = []
+    engines = [app.extensions["kleidi.db"].kw["bind"], app.extensions["kleidi.db.autocommit"]]
+    on_postgresql = engines[0].dialect.name == "postgresql"
+
+    def statement(_conn, _cursor, sql, *_):
+        database.append(sql.split()[0].upper())
+
+    def commit(_conn):
+        database.append("COMMIT")
+
+    class Counted:
+        def __enter__(self):
+            app.extensions["kleidi.store"] = store_
+            if on_postgresql:
+                import psycopg
+
+                self.execute, self.commit = psycopg.Cursor.execute, psycopg.Connection.commit
+                psycopg.Cursor.execute = lambda cursor, sql, *a, **k: (
+                    statement(None, None, str(sql)), self.execute(cursor, sql, *a, **k))[1]
+                psycopg.Connection.commit = lambda connection: (
+                    commit(None), self.commit(connection))[1]
+            else:
+                for engine in engines:
+                    sa.event.listen(engine, "before_cursor_execute", statement)
+                    sa.event.listen(engine, "commit", commit)
+            return store_.calls, database
+
+        def __exit__(self, *exc):
+            app.extensions["kleidi.store"] = store_.inner
+            if on_postgresql:
+                import psycopg
+
+                psycopg.Cursor.execute, psycopg.Connection.commit = self.execute, self.commit
+                return
+            for engine in engines:
+                sa.event.remove(engine, "before_cursor_execute", statement)
+                sa.event.remove(engine, "commit", commit)
+    return Counted()
+
+
+def test_a_code_exchange_takes_one_store_round_trip_and_one_database_write(app, client, login,
+                                                                          person, rp):
+    """The code is taken and the access token stored in one store operation; the grant and
+    its refresh token are written in one statement (PostgreSQL) or one transaction (SQLite,
+    which has no data-modifying WITH)."""
+    relying_party = app.test_client()  # server to server: without the browser's cookies
+    # A first exchange opens the pooled connections (a new one asks the server for its version).
+    assert _exchange(relying_party, _code(client, login, *person, rp[0]), *rp).status_code == 200
+    verifier, challenge = pkce()
+    code = _code(client, login, *person, rp[0], challenge)
+    with _round_trips(app) as (store_calls, database):
+        response = _exchange(relying_party, code, *rp, verifier)
+    assert response.status_code == 200
+    assert store_calls == ["redeem"]
+    if app.extensions["kleidi.db"].kw["bind"].dialect.name == "postgresql":
+        assert database == ["WITH"]
+    else:
+        assert database == ["INSERT", "INSERT", "COMMIT"]
+    assert _userinfo(client, response.get_json()["access_token"]).status_code == 200
+
+
+def test_an_exchange_refused_after_its_code_was_taken_leaves_no_working_token(
+        app, client, login, person, rp, monkeypatch):
+    """The access token is stored with the code's redemption, before the grant exists: one
+    refused later (here: the account was disabled meanwhile) names a grant that never starts."""
+    made = []
+    real = tokens.new_secret
+    monkeypatch.setattr(tokens, "new_secret", lambda: made.append(real()) or made[-1])
+    code = _code(client, login, *person, rp[0])
+    with app.app_context():
+        accounts.find_by_username(person[0]).status = "disabled"
+        db.session().commit()
+    assert _exchange(client, code, *rp).get_json()["error"] == "invalid_grant"
+    with app.app_context():
+        stored = [value for value in made if store().get("oidc:at:" + tokens.digest(value))]
+        accounts.find_by_username(person[0]).status = "active"
+        db.session().commit()
+    assert stored, "the exchange stored its access token with the code's redemption"
+    for value in stored:
+        assert _userinfo(client, value).status_code == 401
+        introspected = client.post("/oidc/introspect", data={"token": value},
+                                   auth=(rp[0], rp[1])).get_json()
+        assert introspected == {"active": False}

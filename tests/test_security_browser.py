@@ -24,12 +24,19 @@ from werkzeug.wrappers import Request, Response
 
 
 @pytest.fixture
-def services(app, live_app, tmp_path):
-    """Two SPs registered with the live IdP (its metadata read over HTTP)."""
+def metadata_folder(app, tmp_path):
+    """Where the SPs' metadata goes, set before the live server starts with these settings."""
     folder = tmp_path / "metadata"
     folder.mkdir()
     app.config.update(METADATA_DIR=str(folder), SAML_METADATA_CHECK_SECONDS=0,
                       SAML_LOGOUT_WAIT_SECONDS=2)
+    return folder
+
+
+@pytest.fixture
+def services(app, metadata_folder, live_app, tmp_path):
+    """Two SPs registered with the live IdP (its metadata read over HTTP)."""
+    folder = metadata_folder
     metadata = requests.get(f"{live_app}/saml/metadata", timeout=10).text
     found = []
     for host in ("one.example.org", "two.example.org"):
@@ -84,8 +91,8 @@ def service_side(services, tmp_path):
     server.shutdown()
 
 
-def test_saml_pages_work_under_the_policy(sync_playwright, live_app, make_account, services,
-                                          service_side, csp):
+def test_saml_pages_work_under_the_policy(sync_playwright, metadata_folder, live_app,
+                                          make_account, services, service_side, csp):
     username, password = make_account()
     one, two = services
     side, port = service_side

@@ -30,9 +30,16 @@ def init_app(app: Flask) -> None:
         with app.app_context():
             signing.initialise(app.config["KEYS_DIR"], clock.now())
     keys = app.extensions["kleidi.oidc.keys"] = signing.SigningKeys(app.config["KEYS_DIR"])
-    if click.get_current_context(silent=True) is None:  # serving, not `kleidi keys rotate`
+
+    def load_keys():
         for alg in signing.ALGORITHMS:
             keys.signing_key(alg)  # production without keys fails here, saying what to run
+
+    if click.get_current_context(silent=True) is None:  # serving, not `kleidi keys rotate`
+        load_keys()
+    # A server process started by `kleidi serve` runs inside that command: it loads them (some
+    # 30 ms per RSA key) before its first request all the same.
+    app.extensions.setdefault("kleidi.before_serving", []).append(load_keys)
     app.extensions["kleidi.oidc.server"] = server.create_server(app)
     app.register_blueprint(views.bp)
     csrf = app.extensions.get("csrf")

@@ -66,6 +66,12 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     def query_authorization_code(self, code, client):
         return tokens.take_code(code, client.client_id)
 
+    def generate_token(self, *args, **kwargs):
+        """The access token is the one ``take_code`` stored with the code's redemption."""
+        token = super().generate_token(*args, **kwargs)
+        token["access_token"] = self.request.authorization_code.access_token
+        return token
+
     def delete_authorization_code(self, authorization_code):
         """Nothing to do: ``take_code`` already removed it, atomically."""
 

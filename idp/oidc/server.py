@@ -42,16 +42,16 @@ class KleidiAuthorizationServer(AuthorizationServer):
             raise
 
     def save_token(self, token, request):
-        """Persist what the token endpoint is about to return (committed)."""
+        """Persist what the token endpoint is about to return (committed). A code exchange's
+        access token was stored when its code was taken (``tokens.take_code``)."""
         if request.authorization_code is not None:
-            grant = tokens.start_grant(request.authorization_code, request.user.id,
-                                       token.get("refresh_token"))
-            if grant is None:
+            if not tokens.start_grant(request.authorization_code, request.user.id,
+                                      token.get("refresh_token")):
                 raise InvalidGrantError("There is no 'user' for this code.")
-        else:
-            grant = request.refresh_token.grant
-            if not tokens.replace_refresh_token(grant, token["refresh_token"]):
-                raise InvalidGrantError("The refresh token was used by another request.")
+            return
+        grant = request.refresh_token.grant
+        if not tokens.replace_refresh_token(grant, token["refresh_token"]):
+            raise InvalidGrantError("The refresh token was used by another request.")
         tokens.save_access_token(token["access_token"], grant, token["scope"])
 
 

@@ -12,7 +12,6 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app
@@ -20,7 +19,7 @@ from flask import current_app
 from idp import audit, clock, db
 from idp.identity.models import Account, Person
 from idp.oidc.models import OidcGrant, OidcRefreshToken
-from idp.store import store
+from idp.store import Issue, store
 
 # Built once: constant statements are compiled once and then found in SQLAlchemy's cache.
 INSERT_REFRESH_TOKEN = sa.insert(OidcRefreshToken.__table__)
@@ -116,6 +115,8 @@ class AuthorizationCode:
     sub: str = ""
     #: The id of the grant an exchange of this code starts (chosen when the code is taken).
     grant_id: str = ""
+    #: The access token an exchange of this code returns, stored when the code was taken.
+    access_token: str = ""
 
     def get_redirect_uri(self):
         return self.redirect_uri
@@ -146,12 +147,21 @@ def take_code(code: str, client_id: str) -> AuthorizationCode | None:
     """The code, replaced by a marker so it can never work twice; a replay revokes what it
     issued.
 
-    One atomic store operation: the code's record becomes the id of the grant its exchange
-    will start, remembered for as long as a replay is worth noticing.
+    One atomic store operation (one round trip): the code's record becomes the id of the grant
+    its exchange will start, remembered for as long as a replay is worth noticing, and, if
+    the code was live and issued to ``client_id``, the exchange's access token is stored
+    with it. That token names the grant, which exists only once ``start_grant`` has passed:
+    an exchange refused after this point leaves a token that no one was given and that would
+    not work (see ``find_access_token``'s callers).
     """
-    grant_id = secrets.token_urlsafe(32)
-    record = store().swap("oidc:code:" + digest(code), {"used_by_grant": grant_id},
-                          current_app.config["OIDC_CODE_REPLAY_MEMORY_SECONDS"])
+    grant_id, access_token = secrets.token_urlsafe(32), new_secret()
+    ttl, now = current_app.config["OIDC_ACCESS_TOKEN_TTL_SECONDS"], clock.timestamp()
+    record = store().redeem(
+        "oidc:code:" + digest(code), {"used_by_grant": grant_id},
+        current_app.config["OIDC_CODE_REPLAY_MEMORY_SECONDS"],
+        Issue("oidc:at:" + digest(access_token), {
+            "grant": grant_id, "client_id": client_id, "iat": now, "exp": now + ttl,
+        }, ttl, requires={"client_id": client_id}, copied=("account_id", "scope")))
     if record is None:
         return None
     if "used_by_grant" in record:
@@ -159,7 +169,7 @@ def take_code(code: str, client_id: str) -> AuthorizationCode | None:
         return None
     if record["client_id"] != client_id or record["exp"] <= clock.timestamp():
         return None
-    return AuthorizationCode(**record, grant_id=grant_id)
+    return AuthorizationCode(**record, grant_id=grant_id, access_token=access_token)
 
 
 def account_for_exchange(account_id: int):
@@ -168,18 +178,9 @@ def account_for_exchange(account_id: int):
     return execute(ACCOUNT_FOR_EXCHANGE, {"id": account_id}).first()
 
 
-class NewGrant(NamedTuple):
-    """A grant just started: what the token endpoint reads of it."""
-
-    id: str
-    client_id: str
-    account_id: int
-
-
-def start_grant(code: AuthorizationCode, account_id: int, refresh_token: str | None
-                ) -> NewGrant | None:
+def start_grant(code: AuthorizationCode, account_id: int, refresh_token: str | None) -> bool:
     """Start the grant (refresh-token family) of a code exchange, with its first refresh
-    token, committed; None (and nothing written) if the account was disabled or its password
+    token, committed; False (and nothing written) if the account was disabled or its password
     changed since the code was issued."""
     now = clock.now()
     params = {
@@ -199,7 +200,7 @@ def start_grant(code: AuthorizationCode, account_id: int, refresh_token: str | N
                 "token_hash": digest(refresh_token), "grant_id": code.grant_id,
                 "created_at": now})
         db.session().commit()
-    return NewGrant(code.grant_id, code.client_id, account_id) if started else None
+    return started
 
 
 def live_refresh_token(token: str, client_id: str):
