@@ -39,3 +39,14 @@ class SearchForm(FlaskForm):
 
     q = StringField(_l("Username, name or registration number"),
                     validators=[InputRequired(), Length(min=2, max=100)])
+
+
+class NamesForm(FlaskForm):
+    """A person's names as the office read them on the identity document."""
+
+    given_name_el = StringField(_l("Given name (Greek)"), validators=[InputRequired(), Length(max=100)])
+    family_name_el = StringField(_l("Family name (Greek)"), validators=[InputRequired(), Length(max=100)])
+    given_name_en = StringField(_l("Given name (Latin)"), validators=[InputRequired(), Length(max=100)])
+    family_name_en = StringField(_l("Family name (Latin)"), validators=[InputRequired(), Length(max=100)])
+    reason = StringField(_l("Document checked and reason (kept in the audit trail)"),
+                         validators=[InputRequired(), Length(max=200)])
