@@ -16,13 +16,25 @@ from manage import access, forms, register
 
 bp = Blueprint("manage_people", __name__, url_prefix="/manage/people")
 
+#: Words for stored values: account states, affiliation states, where a contact came from.
+WORDS = {
+    "active": _l("active"), "pending": _l("not activated"), "disabled": _l("disabled"),
+    "expired": _l("expired"), "alumni": _l("alumni"), "ended": _l("ended"),
+    "account": _l("given by the person"), "students": _l("student registry"),
+    "hr": _l("HR registry"),
+}
+
+
+def word(value):
+    return WORDS.get(value, value)
+
 
 @bp.route("")
 @access.requires("helpdesk", "office")
 def index():
     form = forms.SearchForm(request.args)
     found = helpdesk.search(form.q.data) if form.q.data and form.validate() else None
-    return render_template("manage/people/search.html", form=form, found=found)
+    return render_template("manage/people/search.html", form=form, found=found, word=word)
 
 
 def _account(username: str):
@@ -43,7 +55,8 @@ def person(username: str):
         trail=helpdesk.events(account), sign_ins=helpdesk.events(
             account, helpdesk.SIGN_IN_EVENTS, limit=10),
         role_label=lambda name: roles.ROLES[name].label if name in roles.ROLES else name,
-        form=forms.ReasonForm(), names=forms.NamesForm(obj=account.person), panels=panels)
+        form=forms.ReasonForm(), names=forms.NamesForm(obj=account.person), panels=panels,
+        word=word)
 
 
 def _switch(username: str, change) -> object:
