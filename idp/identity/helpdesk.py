@@ -110,3 +110,28 @@ def correct_names(person: Person, names: dict[str, str], *, actor: str, reason: 
                      reason=reason, old={k: old for k, (old, _new) in changed.items()},
                      new={k: new for k, (_old, new) in changed.items()})
     return changed
+
+
+def lift_guessing_block(account: Account, *, actor: str, reason: str) -> int:
+    """Forget the account's failures from unknown browsers (``kleidi throttle clear``), after
+    the person's identity was verified; returns how many there were. Audited first."""
+    from idp.credentials import throttle
+
+    failures = throttle.account_state(account.username).failures
+    audit.record("login.throttle_cleared", account=account, actor=actor, reason=reason,
+                 failures=failures)
+    db.session().flush()  # the audit row is written before the store changes
+    throttle.forget_account(account.username)
+    return failures
+
+
+def remove_second_factor(account: Account, *, actor: str, reason: str) -> bool:
+    """Remove a lost authenticator and its recovery codes (``kleidi mfa remove``), after the
+    person's identity was verified (the caller commits); False if there was none."""
+    from idp.mfa import totp
+
+    if totp.authenticator(account, confirmed=False) is None:
+        return False
+    totp.remove(account)
+    audit.record("mfa.removed", account=account, actor=actor, reason=reason)
+    return True
