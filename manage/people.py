@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
-from idp import db
+from idp import db, mfa
 from idp.errors import KleidiError
 from idp.identity import accounts, helpdesk, roles
 from manage import access, forms, register
@@ -37,7 +37,8 @@ def index():
     return render_template("manage/people/search.html", form=form, found=found, word=word)
 
 
-def _account(username: str):
+def find(username: str):
+    """The account named in the URL, or the coded not-found page."""
     account = accounts.find_by_username(username)
     if account is None:
         raise KleidiError("MANAGE-004")
@@ -47,7 +48,7 @@ def _account(username: str):
 @bp.route("/<username>")
 @access.requires("helpdesk", "office")
 def person(username: str):
-    account = _account(username)
+    account = find(username)
     panels = [(template, load(account))
               for template, load in current_app.extensions.get("kleidi.manage.person_panels", [])]
     return render_template(
@@ -55,12 +56,12 @@ def person(username: str):
         trail=helpdesk.events(account), sign_ins=helpdesk.events(
             account, helpdesk.SIGN_IN_EVENTS, limit=10),
         role_label=lambda name: roles.ROLES[name].label if name in roles.ROLES else name,
-        form=forms.ReasonForm(), names=forms.NamesForm(obj=account.person), panels=panels,
-        word=word)
+        form=forms.ReasonForm(), names=forms.NamesForm(obj=account.person, prefix="names"), panels=panels,
+        word=word, extend=forms.ExtendForm(), second_factor=mfa.enrolled(account))
 
 
 def _switch(username: str, change) -> object:
-    account = _account(username)
+    account = find(username)
     form = forms.ReasonForm()
     if not form.validate_on_submit():
         raise KleidiError("MANAGE-007")
@@ -84,8 +85,8 @@ def enable(username: str):
 @access.requires("office")
 def correct_names(username: str):
     """Correct the person's names after the office verified their identity document."""
-    account = _account(username)
-    form = forms.NamesForm()
+    account = find(username)
+    form = forms.NamesForm(prefix="names")
     if not form.validate_on_submit():
         raise KleidiError("MANAGE-007")
     values = {name: getattr(form, name).data for name in helpdesk.NAME_FIELDS}
@@ -102,5 +103,7 @@ def add_panel(app: Flask, template: str, load) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from manage import people_actions  # noqa: F401  (its routes join the blueprint)
+
     register(app, bp, role="helpdesk", label=_l("Helpdesk"),
              description=_l("find a person, see their account, disable or enable it"), order=20)

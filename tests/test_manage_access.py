@@ -23,7 +23,7 @@ AREAS = {
     "/manage/operators": "admin",
 }
 #: Routes that need another role than their area's.
-ROUTES = {"/manage/people/<username>/names": ("office",),
+ROUTES = {"/manage/people/<username>/names": ("office",), "/manage/people/<username>/extend": ("office",),
           "/manage/people": ("helpdesk", "office"), "/manage/people/<username>": ("helpdesk", "office")}
 ROLES = ("office", "helpdesk", "federation", "admin")
 

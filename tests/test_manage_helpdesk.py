@@ -125,9 +125,9 @@ def test_the_office_corrects_names_and_the_old_ones_are_kept(app, make_operator,
     page = console.get("/manage/people/mpapad")
     assert "Correct the names" in page.get_data(as_text=True)
     console.post("/manage/people/mpapad/names", data={
-        "csrf_token": csrf(page), "given_name_el": "Μαρία", "family_name_el": "Παπαδοπούλου-Κ",
-        "given_name_en": "Maria", "family_name_en": "Papadopoulou-K",
-        "reason": "police ID AB123456"})
+        "names-csrf_token": csrf(page), "names-given_name_el": "Μαρία",
+        "names-family_name_el": "Παπαδοπούλου-Κ", "names-given_name_en": "Maria",
+        "names-family_name_en": "Papadopoulou-K", "names-reason": "police ID AB123456"})
     body = console.get("/manage/people/mpapad").get_data(as_text=True)
     assert "Παπαδοπούλου-Κ" in body
     [event] = _events(app, "person.names_corrected")
@@ -140,3 +140,46 @@ def test_the_cli_corrects_names(app, person):
     out = app.test_cli_runner().invoke(args=["account", "correct-names", "mpapad", "--given-en",
                                              "Marianna", "--reason", "ID card", "--json"])
     assert json.loads(out.output) == {"given_name_en": {"old": "Maria", "new": "Marianna"}}
+
+
+def test_the_helpdesk_lifts_a_guessing_block_and_removes_a_lost_second_factor(
+        app, clock, make_operator, person, login, csrf):
+    from mfa_helpers import enrol
+
+    from idp.credentials import throttle
+
+    enrol(app, clock, "mpapad")
+    for _ in range(3):
+        login(app.test_client(), "mpapad", "wrong password")
+    console = make_operator("helpdesk").client(language="en")
+    page = console.get("/manage/people/mpapad")
+    body = page.get_data(as_text=True)
+    assert "Lift the guessing block" in body and "Remove the second factor" in body
+    console.post("/manage/people/mpapad/guessing-block",
+                 data={"csrf_token": csrf(page), "reason": "ID card seen"})
+    console.post("/manage/people/mpapad/second-factor",
+                 data={"csrf_token": csrf(page), "reason": "lost phone, ID card seen"})
+    with app.test_request_context():
+        assert throttle.account_state("mpapad").failures == 0
+    body = console.get("/manage/people/mpapad").get_data(as_text=True)
+    assert "Lift the guessing block" not in body and "Remove the second factor" not in body
+    assert _events(app, "login.throttle_cleared")[0].detail["failures"] == 3
+    assert _events(app, "mfa.removed")[0].detail["reason"] == "lost phone, ID card seen"
+    assert login(app.test_client(), *person).headers["Location"].endswith("/login/continue")
+
+
+def test_the_office_extends_an_account_on_proof(app, make_operator, make_account, csrf):
+    make_account("contr", role="contractor")
+    console = make_operator("office").client(language="en")
+    page = console.get("/manage/people/contr")
+    assert "Extend the account" in page.get_data(as_text=True)
+    past = console.post("/manage/people/contr/extend", data={
+        "csrf_token": csrf(page), "until": "2001-01-01", "evidence": "contract", "note": "x"})
+    assert past.status_code == 400 and "LIFE-004" in past.get_data(as_text=True)
+    done = console.post("/manage/people/contr/extend", data={
+        "csrf_token": csrf(page), "until": "2099-08-31", "evidence": "contract",
+        "note": "contract 12/2026 seen"})
+    assert done.status_code == 303
+    assert "2099-08-31" in console.get("/manage/people/contr").get_data(as_text=True)
+    [event] = _events(app, "account.extended")
+    assert event.actor.startswith("operator:") and event.detail["until"] == "2099-08-31"
