@@ -10,6 +10,7 @@ own browser downloads are never used. Without a browser the test is skipped, say
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 import requests
@@ -44,7 +45,21 @@ def services(app, metadata_folder, live_app, tmp_path):
         (folder / f"{host}.xml").write_text(sp.metadata())
         set_policy(app, sp.entity_id, attributes=RELEASE)
         found.append(sp)
+    for sp in found:
+        _wait_until_known(sp)
     return found
+
+
+def _wait_until_known(sp, seconds: float = 30) -> None:
+    """The served IdP reads new metadata in the background: wait until it takes this SP's
+    requests (a login redirect rather than SAML-001, unknown SP)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        answer = requests.get(sp.login_redirect(), allow_redirects=False, timeout=10)
+        if answer.status_code == 302:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the IdP never read the metadata of {sp.host}")
 
 
 class ServiceSide:
