@@ -27,15 +27,17 @@ def search(query: str, limit: int = 50) -> list[Account]:
     text = " ".join(query.split())
     if len(text) < 2:
         return []
-    like = f"%{text.lower()}%"
+    plain = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")  # literal
+    like = f"%{plain.lower()}%"
     # SQL's lower() folds Latin letters only (SQLite): Greek names are matched as typed, in
     # lower case and in title case (how registries write them), so "ΠΑΠΑΔΟΠΟΎΛΟΥ" finds them.
-    greek = [f"%{form}%" for form in {text, text.lower(), text.title()}]
-    matches = [Account.username.like(like), Person.id.in_(
+    greek = [f"%{form}%" for form in {plain, plain.lower(), plain.title()}]
+    matches = [Account.username.like(like, escape="\\"), Person.id.in_(
         sa.select(Affiliation.person_id).where(Affiliation.registration_id == text))]
     for given, family in (("given_name_el", "family_name_el"), ("given_name_en", "family_name_en")):
         whole = getattr(Person, given) + " " + getattr(Person, family)
-        matches += [sa.func.lower(whole).like(like), *(whole.like(form) for form in greek)]
+        matches += [sa.func.lower(whole).like(like, escape="\\"),
+                    *(whole.like(form, escape="\\") for form in greek)]
     statement = (sa.select(Account).join(Person, Person.id == Account.person_id)
                  .where(sa.or_(*matches))
                  .order_by(Account.kind.desc(), Account.username).limit(limit))
