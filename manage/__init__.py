@@ -57,13 +57,6 @@ def index():
                            labels=operators.LABELS)
 
 
-def local_time(moment) -> str:
-    """A stored time (UTC) as the institution's local time, e.g. ``2026-12-02 10:15``."""
-    from flask_babel import format_datetime
-
-    return format_datetime(moment, "yyyy-MM-dd HH:mm") if moment else "—"
-
-
 def _is_operator() -> bool:
     found = sessions.signed_in()
     return found is not None and bool(operators.roles_of(found.id))
@@ -77,7 +70,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.add_template_global(areas, "manage_areas")
     app.add_template_global(access.operator, "console_operator")
-    app.add_template_filter(local_time, "console_time")
     operators_views.init_app(app)
     people.init_app(app)
     nonpersonal.init_app(app)

@@ -16,7 +16,7 @@ from idp.identity.models import Account
 
 @pytest.fixture
 def faculty(make_account):
-    return make_account("kprof", role="faculty")
+    return make_account("kprof", role="faculty", external_email="k.prof@example.org")
 
 
 def _request(client, csrf, username="physics-lab", purpose="the lab's mailbox"):
@@ -50,7 +50,7 @@ def _owned(app, login, csrf, faculty, password=LAB_PASSWORD):
         "csrf_token": csrf(page), "new": password, "repeat": password})
 
 
-def test_request_approval_password_and_sign_in(app, faculty, login, csrf, make_operator):
+def test_request_approval_password_and_sign_in(app, faculty, login, csrf, make_operator, outbox):
     client = app.test_client()
     client.set_cookie("kleidi_lang", "en", domain="localhost")
     login(client, *faculty)
@@ -59,6 +59,9 @@ def test_request_approval_password_and_sign_in(app, faculty, login, csrf, make_o
     assert "went to the account office" in sent.get_data(as_text=True)
     assert "waiting for the account office" in client.get("/account/nonpersonal").get_data(as_text=True)
     assert _approve(app, make_operator, csrf).status_code == 303
+    [mail] = outbox.to("k.prof@example.org")
+    assert mail["subject"] == "The non-personal account physics-lab was approved"
+    assert "Set its password from your account page" in mail["body"]
     _owner, done = _owned(app, login, csrf, faculty)
     assert "Ο νέος κωδικός του physics-lab ισχύει." in done.get_data(as_text=True)
     with app.app_context():
@@ -142,8 +145,9 @@ def test_only_the_owner_sets_the_password(app, faculty, make_account, login, csr
     assert response.status_code == 404 and "MANAGE-011" in response.get_data(as_text=True)
 
 
-def test_a_decided_request_cannot_be_decided_again(app, faculty, login, csrf, make_operator):
+def test_a_decided_request_cannot_be_decided_again(app, faculty, login, csrf, outbox):
     client = app.test_client()
+    client.set_cookie("kleidi_lang", "el", domain="localhost")
     login(client, *faculty)
     _request(client, csrf)
     [found] = nonpersonal_pending(app)
@@ -156,6 +160,9 @@ def test_a_decided_request_cannot_be_decided_again(app, faculty, login, csrf, ma
     assert again.exit_code == 1 and "MANAGE-010" in again.output
     body = client.get("/account/nonpersonal").get_data(as_text=True)
     assert "use a list" in body
+    [mail] = outbox.to("k.prof@example.org")  # in Greek: the language of the last sign-in
+    assert mail["subject"] == "Ο μη προσωπικός λογαριασμός physics-lab δεν εγκρίθηκε"
+    assert "Η αιτιολογία: use a list" in mail["body"]
     with app.app_context():
         assert accounts.find_by_username("physics-lab") is None
 

@@ -126,6 +126,7 @@ def approve(request_id: int, *, actor: str, reason: str) -> Account:
     found.account_id = account.id
     audit.record("nonpersonal.approved", account=account, actor=actor, reason=reason,
                  owner=owner.username)
+    _tell_owner(owner, found)
     return account
 
 
@@ -135,7 +136,23 @@ def reject(request_id: int, *, actor: str, reason: str) -> NonPersonalRequest:
     owner = db.session().get(Account, found.owner_account_id)
     audit.record("nonpersonal.rejected", account=owner, actor=actor, reason=reason,
                  username=found.username)
+    _tell_owner(owner, found)
     return found
+
+
+def _tell_owner(owner: Account, found: NonPersonalRequest) -> None:
+    """Email the decision to the owner's external address, in the language of their last
+    sign-in (nothing if they registered no address: their page shows it too)."""
+    from idp import messaging
+
+    if not owner.external_email:
+        return
+    language = owner.language if owner.language in ("el", "en") else "el"
+    config = current_app.config
+    messaging.enqueue("email", owner.external_email, "nonpersonal_decision", language,
+                      account_name=found.username, approved=found.status == "approved",
+                      reason=found.reason or "", support=config["SUPPORT_EMAIL"],
+                      organization=config[f"ORGANIZATION_NAME_{language.upper()}"])
 
 
 def _decide(found: NonPersonalRequest, status: str, actor: str, reason: str) -> None:
