@@ -167,3 +167,22 @@ def test_an_area_outside_manage_cannot_be_registered(app):
 
     with pytest.raises(ValueError, match="under /manage/"):
         manage.register(app, Blueprint("elsewhere", __name__, url_prefix="/people"), role="helpdesk")
+
+
+def test_the_role_is_read_on_every_request(app, make_operator):
+    helpdesk = make_operator("helpdesk")
+    client = helpdesk.client(language="en")
+    assert client.get("/manage/people").status_code == 200
+    done = app.test_cli_runner().invoke(args=["operator", "revoke", helpdesk.username, "helpdesk"])
+    assert done.exit_code == 0
+    refused = client.get("/manage/people")
+    assert refused.status_code == 403 and "MANAGE-001" in refused.get_data(as_text=True)
+
+
+def test_a_console_action_without_the_form_token_is_refused(app, make_operator, make_account):
+    username, _ = make_account()
+    client = make_operator("admin").client(language="en")
+    refused = client.post(f"/manage/people/{username}/disable", data={"reason": "forged"})
+    assert refused.status_code == 400 and "GEN-003" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert _operator_events() == 0
