@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import Mapped, mapped_column
 
-from idp import db
+from idp import clock, db
+from idp.db import Base
 from idp.identity.models import Account
 
 _GREEK_TO_LATIN = str.maketrans({
@@ -21,6 +24,16 @@ _GREEK_TO_LATIN = str.maketrans({
     "ι": "i", "κ": "k", "λ": "l", "μ": "m", "ν": "n", "ξ": "x", "ο": "o", "π": "p",
     "ρ": "r", "σ": "s", "ς": "s", "τ": "t", "υ": "y", "φ": "f", "χ": "ch", "ψ": "ps", "ω": "o",
 })
+
+
+class RetiredUsername(Base):
+    """A username an account no longer carries (after a transfer); it is never issued again."""
+
+    __tablename__ = "retired_username"
+
+    username: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"))
+    retired_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=clock.now)
 
 
 class UsernameError(ValueError):

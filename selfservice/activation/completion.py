@@ -7,28 +7,15 @@ password step so the person can try again.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import Mapped, mapped_column
 
 from idp import audit, clock, db, flows
-from idp.db import Base
 from idp.errors import KleidiError
 from idp.identity import accounts, issuer, sync
 from idp.identity.models import Account, Affiliation, Person, RegistryRecord
+from idp.identity.usernames import RetiredUsername
 from selfservice.activation import identity
-
-
-class RetiredUsername(Base):
-    """A username an account no longer carries (after a transfer); it is never issued again."""
-
-    __tablename__ = "retired_username"
-
-    username: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    account_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"))
-    retired_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=clock.now)
 
 
 def held_by_another(username: str, person: Person | None) -> bool:
