@@ -52,8 +52,13 @@ def student_username(department_id: str, registration_id: str) -> str:
 
 
 def staff_username(given_name: str, family_name: str) -> str:
-    """First initial and family name in Latin letters, with a number if already taken."""
-    base = (_latin(given_name)[:1] + _latin(family_name))[:20] or "user"
+    """A new staff username from the Latin names under STAFF_USERNAME_PATTERN (by default
+    the first initial and the family name), with a number added when taken."""
+    config = current_app.config
+    given, family = _latin(given_name), _latin(family_name)
+    name = config["STAFF_USERNAME_PATTERN"].format(given=given, family=family,
+                                                   given_initial=given[:1])
+    base = name[:config["STAFF_USERNAME_MAX_LENGTH"]] or "user"
     candidate, number = base, 1
     while taken(candidate):
         number += 1
@@ -62,10 +67,12 @@ def staff_username(given_name: str, family_name: str) -> str:
 
 
 def taken(username: str) -> bool:
-    """True if any account, in any state, ever had this username (accounts are never deleted)."""
-    return db.session().scalar(
+    """True if any account, in any state, carries or ever carried this username (accounts
+    are never deleted; a username retired after a transfer is kept)."""
+    session = db.session()
+    return session.scalar(
         sa.select(sa.func.count()).select_from(Account).where(Account.username == username)
-    ) > 0
+    ) > 0 or session.get(RetiredUsername, username) is not None
 
 
 def _latin(text: str) -> str:
