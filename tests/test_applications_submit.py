@@ -64,7 +64,7 @@ def test_serial_numbers_count_up_within_the_year(client, outbox):
     ("en", {"email": "n.alexiou@example.edu"},
      "Give a personal email outside the institution"),
     ("en", {"mobile": "2101234567"}, "This is not a valid mobile number."),
-    ("el", {"mobile": "2101234567"}, "Ο αριθμός κινητού δεν είναι έγκυρος."),
+    ("el", {"mobile": "2101234567"}, "Δεν είναι έγκυρος αριθμός κινητού."),
     ("en", {"amka": "12345678901"}, "This is not a valid AMKA"),
     ("en", {"supervisor": ""}, "Contractors and collaborators give this."),
     ("el", {"contract_end": "2025-01-01"}, "Η σύμβαση πρέπει να λήγει μετά την έναρξή της."),
