@@ -2,8 +2,7 @@
 password chosen under the activation policy, then a working sign-in."""
 
 import pytest
-from application_support import EMAIL, apply, handover_code, office, serial_and_secret, \
-    verify_contractor
+from application_support import EMAIL, apply, handover_code, office, serial_and_secret, verify_contractor
 from conftest import csrf_token
 
 from idp import db

@@ -7,7 +7,6 @@ from application_support import (
     EMAIL,
     FACULTY,
     apply,
-    handover_code,
     office,
     serial_and_secret,
     verify_contractor,
@@ -73,7 +72,7 @@ def test_every_transition_emails_the_applicant_in_their_language(app, client, ou
     for message, subject in zip(messages, subjects, strict=True):
         assert subject in message["subject"] and serial in message["subject"]
     assert "nalexiou" in messages[1]["body"]
-    assert ("υπεύθυνη δήλωση" if language == "el" else "Solemn declaration") in messages[1]["body"]
+    assert ("Υπεύθυνη δήλωση" if language == "el" else "Solemn declaration") in messages[1]["body"]
     assert code in messages[3]["body"] and f"/apply/password?code={code}" in messages[3]["body"]
 
 

@@ -8,6 +8,7 @@ import json
 import click
 from flask import Flask
 from flask.cli import with_appcontext
+from flask_babel import force_locale
 
 from idp import db, errors
 from idp.identity.applications import handover, office, summary
@@ -23,11 +24,12 @@ def _run(action, as_json: bool, text):
         db.session().commit()
     except errors.KleidiError as refused:
         db.session().rollback()
+        with force_locale("en"):
+            title = str(refused.entry.title)
         if as_json:
-            click.echo(json.dumps({"error": refused.entry.code,
-                                   "message": str(refused.entry.title)}))
+            click.echo(json.dumps({"error": refused.entry.code, "message": title}))
             raise SystemExit(1) from None
-        raise click.ClickException(f"{refused.entry.code}: {refused.entry.title}") from None
+        raise click.ClickException(f"{refused.entry.code}: {title}") from None
     click.echo(json.dumps(result) if as_json else text(result))
 
 
