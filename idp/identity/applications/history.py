@@ -5,7 +5,7 @@ reason, request id) and in an email to the applicant, in their language, via the
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app, g, has_request_context
+from flask import current_app
 
 from idp import audit, db, messaging
 from idp.identity.applications.models import Application, ApplicationEvent
@@ -36,9 +36,8 @@ def record(event: str, application: Application, *, actor: str, reason: str | No
     session = db.session()
     account = session.get(Account, application.account_id) if application.account_id else None
     person = session.get(Person, application.person_id) if application.person_id else None
-    request_id = g.get("request_id") if has_request_context() else None
     audit.record(event, account=account, person=person, actor=actor, serial=application.serial,
-                 reason=reason, request_id=request_id, **detail)
+                 reason=reason, **detail)
 
 
 def notify(application: Application, name: str, **context) -> None:
