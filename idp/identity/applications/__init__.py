@@ -22,3 +22,5 @@ def init_app(app) -> None:
     app.add_template_global(labels.status, "application_status_label")
     app.add_template_global(labels.document, "application_document_label")
     app.add_template_global(labels.evidence, "application_evidence_label")
+    app.add_template_filter(labels.evidence, "application_evidence_label")
+    app.add_template_global(labels.role, "application_role_label")

@@ -56,6 +56,11 @@ def hand_over(serial: str, *, actor: str) -> str | None:
     return code
 
 
+def lifetime_hours() -> int:
+    """How many hours a set-password code works (HANDOVER_LINK_SECONDS)."""
+    return current_app.config["HANDOVER_LINK_SECONDS"] // 3600
+
+
 def open_code(code: str, ip: str | None) -> HandOver:
     """The live hand-over of ``code``; APPLY-009 if unknown, used or expired, APPLY-010 past
     the per-address hourly limit of codes tried."""

@@ -33,3 +33,9 @@ def document(value: str):
 
 def evidence(value: str):
     return EVIDENCE.get(value, value)
+
+
+def role(value: str):
+    from idp.identity.roles import ROLES
+
+    return ROLES[value].label if value in ROLES else value
