@@ -312,8 +312,10 @@ class Defaults:
     CONTACT_FLOW_SECONDS = 15 * 60
 
     # -- Activation, PINs, passwords and messages (self-service) ---------------------------
-    #: Roles that can activate an account online (the activation page's choices).
-    ACTIVATION_ROLES = ["student"]
+    #: Roles that can activate an account online (the activation page's choices): "student"
+    #: (the student registry) and "staff" (the HR registry's roles, with a mobile or an email
+    #: on record; those without one are told to apply for an account instead).
+    ACTIVATION_ROLES = ["student", "staff"]
     #: An activation must be finished within this long of starting it (longer than a PIN
     #: lives, shorter than an idle session, which holds the flow's binding to the browser).
     ACTIVATION_FLOW_SECONDS = 25 * 60

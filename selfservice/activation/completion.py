@@ -12,7 +12,7 @@ from flask import current_app
 
 from idp import audit, clock, db, flows
 from idp.errors import KleidiError
-from idp.identity import accounts, issuer, sync
+from idp.identity import accounts, issuer, sync, usernames
 from idp.identity.models import Account, Affiliation, Person, RegistryRecord
 from idp.identity.usernames import RetiredUsername
 from selfservice.activation import identity
@@ -45,7 +45,7 @@ def complete(flow: flows.Flow, password: str) -> Account:
                      registration=record.registration_id)
         flows.advance(flow, "done", username=account.username)
         # nothing personal outlives the flow; whether recovery can reach the person is shown
-        flow.data = {"username": account.username,
+        flow.data = {"username": account.username, "role": flow.data["role"],
                      "recovery": bool(account.mobile or account.external_email)}
         session.commit()
     except BaseException:
@@ -103,16 +103,19 @@ def _affiliation(person: Person, record: RegistryRecord) -> None:
         db.session().add(Affiliation(
             person_id=person.id, role=record.role, department_id=record.department_id,
             registration_id=record.registration_id, source_registry=record.source_registry,
-            registry_record_id=record.id, valid_from=clock.now().date(), status="active"))
+            registry_record_id=record.id, valid_from=clock.now().date(),
+            valid_through=record.contract_end, status="active"))
 
 
 def _account(person: Person, record: RegistryRecord, flow: flows.Flow,
              password: str) -> tuple[Account, bool]:
     """The person's one personal account: new, activated, or renamed after a transfer."""
     username = flow.data["username"]
-    account = db.session().scalar(sa.select(Account).where(
-        Account.person_id == person.id, Account.kind == "personal"))
+    account = personal_account(person)
     transfer = account is not None and account.username != username
+    if account is None and record.source_registry == "hr" and usernames.taken(username):
+        username = usernames.staff_username(record.first_name_en or record.first_name_el,
+                                            record.last_name_en or record.last_name_el)
     if account is None:
         account = Account(person_id=person.id, kind="personal", username=username)
         db.session().add(account)
@@ -133,3 +136,9 @@ def _account(person: Person, record: RegistryRecord, flow: flows.Flow,
 def _domain(role: str) -> str:
     domains = current_app.config["ROLE_DOMAINS"]
     return domains.get(role, domains["*"])
+
+
+def personal_account(person: Person) -> Account | None:
+    """The person's one personal account, if any."""
+    return db.session().scalar(sa.select(Account).where(
+        Account.person_id == person.id, Account.kind == "personal"))
