@@ -12,7 +12,7 @@ from flask import current_app
 
 from idp import audit, clock, db, flows
 from idp.errors import KleidiError
-from idp.identity import accounts, issuer, sync, usernames
+from idp.identity import accounts, domains, issuer, sync, usernames
 from idp.identity.models import Account, Affiliation, Person, RegistryRecord
 from idp.identity.usernames import RetiredUsername
 from selfservice.activation import identity
@@ -125,6 +125,7 @@ def _account(person: Person, record: RegistryRecord, flow: flows.Flow,
                      new=username, reason="transfer")
         account.username = username
     account.domain = _domain(record.role)
+    domains.refresh(account, actor="activation")  # a person with several roles: precedence
     account.status, account.activated_at = "active", clock.now()
     account.mobile = record.mobile_phone if flow.data.get("consent_mobile") else None
     account.external_email = record.ext_email if flow.data.get("consent_email") else None
@@ -136,6 +137,17 @@ def _account(person: Person, record: RegistryRecord, flow: flows.Flow,
 def _domain(role: str) -> str:
     domains = current_app.config["ROLE_DOMAINS"]
     return domains.get(role, domains["*"])
+
+
+def is_transfer(person: Person, record: RegistryRecord) -> bool:
+    """True when ``record`` moves the person to another registration at the level they
+    already study at (another department: a new username); a new level (postgraduate,
+    doctoral) or a first studentship of a staff member keeps their account as it is."""
+    return db.session().scalar(sa.select(Affiliation.id).where(
+        Affiliation.person_id == person.id, Affiliation.role == record.role,
+        Affiliation.source_registry == record.source_registry,
+        sa.or_(Affiliation.registry_record_id.is_(None),
+               Affiliation.registry_record_id != record.id)).limit(1)) is not None
 
 
 def personal_account(person: Person) -> Account | None:

@@ -204,6 +204,10 @@ def _username(flow: flows.Flow, record: RegistryRecord) -> str:
             return account.username
         return staff_username(record.first_name_en or record.first_name_el,
                               record.last_name_en or record.last_name_el)
+    person = identity.existing_person(record)
+    account = completion.personal_account(person) if person else None
+    if account is not None and not completion.is_transfer(person, record):
+        return account.username  # one personal account: a new level or role keeps it
     try:
         return student_username(record.department_id or "", record.registration_id)
     except UsernameError:
