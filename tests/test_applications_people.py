@@ -162,3 +162,19 @@ def test_an_ended_contract_period_is_the_affiliations(app, client, outbox):
         assert (affiliation.valid_from, affiliation.valid_through) == (
             date(2026, 1, 1), date(2027, 12, 31))
         assert affiliation.source_registry == "application"
+
+
+def test_a_linked_account_with_a_password_completes_without_a_code(app, client, outbox,
+                                                                   make_account):
+    username, _ = make_account(role="postdoc")
+    serial = _applied(client, outbox, CONTRACTOR)
+    office(app, "approve", serial, link=username)
+    office(app, "verify", serial, document_kind="id_card", document_number="AK123456",
+           evidence=["solemn_declaration", "role_certificate"])
+    assert office(app, "hand_over", serial) is None
+    assert _show(app, serial)["status"] == "handed_over"
+    last = outbox.to(CONTRACTOR["email"])[-1]["body"]
+    assert f"Συνεχίστε να συνδέεστε με τον λογαριασμό σας {username}" in last
+    with pytest.raises(KleidiError) as again:
+        office(app, "hand_over", serial)
+    assert again.value.entry.code == "APPLY-015"

@@ -93,3 +93,12 @@ def test_applications_from_one_address_are_limited(client, outbox):
     response = apply(client, FACULTY, language="en")
     assert response.status_code == 429 and "APPLY-014" in response.get_data(as_text=True)
     assert outbox.to(FACULTY["email"]) == []
+
+
+def test_each_year_counts_from_one(app):
+    from idp.identity.applications.submission import next_serial
+
+    with app.app_context():
+        assert [next_serial(2030), next_serial(2030), next_serial(2031)] == [
+            "2030-000001", "2030-000002", "2031-000001"]
+        db.session().commit()
