@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from idp import db
 from idp.errors import KleidiError
-from idp.identity.applications import handover, office, summary
+from idp.identity.applications import handover, history, office, summary
 from idp.identity.applications.models import STATUSES
 from manage import access, register
 from manage.application_forms import ApproveForm, HandOverForm, RejectForm, VerifyForm
@@ -36,11 +36,13 @@ def index():
 
 
 def _page(serial: str, *, error=None, status: int = 200, **forms):
-    data = summary.describe(office.find(serial))
+    application = office.find(serial)
+    data = summary.describe(application)
     forms = {"approve": ApproveForm(), "reject": RejectForm(), "verify": VerifyForm(),
              "hand_over": HandOverForm(), **forms}
     return render_template("manage/applications/show.html", data=data, error=error,
-                           forms=forms), status
+                           forms=forms, events=history.events(application),
+                           checks=office.verifications(application)), status
 
 
 @bp.route("/<serial>")
