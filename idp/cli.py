@@ -95,6 +95,10 @@ def demo_command(as_json: bool):
         if item.get("totp_secret"):  # operators of the console (/manage)
             click.echo(f"  {'':<16} operator: {', '.join(item['roles'])}; "
                        f"TOTP secret {item['totp_secret']}")
+    application = demo.pending_application()
+    click.echo(f"A staff application ({application['status']}): {application['serial']}, "
+               f"secret {application['secret']} (follow it at /apply/status; "
+               "`kleidi applications show` it)")
 
 
 @click.group(name="account")

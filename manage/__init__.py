@@ -64,7 +64,13 @@ def _is_operator() -> bool:
 
 def init_app(app: Flask) -> None:
     """The gate, the index and every area of the console."""
-    from manage import codes, nonpersonal, operators_views, people  # noqa: F401 (codes)
+    from manage import (  # noqa: F401 (codes: the pages' error codes)
+        applications,
+        codes,
+        nonpersonal,
+        operators_views,
+        people,
+    )
 
     app.before_request(access.gate)
     app.register_blueprint(bp)
@@ -73,5 +79,6 @@ def init_app(app: Flask) -> None:
     operators_views.init_app(app)
     people.init_app(app)
     nonpersonal.init_app(app)
+    applications.init_app(app)
     navigation.add_link(app, "manage.index", _l("Operators' console"), signed_in=True,
                         order=90, shown=_is_operator)
