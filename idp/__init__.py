@@ -69,7 +69,9 @@ def create_app(config: dict | None = None) -> Flask:
     saml.init_app(app)
     oidc.init_app(app)
     import manage
+    from selfservice import nonpersonal
 
+    nonpersonal.init_app(app)
     manage.init_app(app)
     app.wsgi_app = HeadAsGet(app.wsgi_app)
     if app.config["PROXY_COUNT"]:

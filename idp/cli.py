@@ -85,12 +85,16 @@ def demo_command(as_json: bool):
     """Load the synthetic demo registry and print the demo accounts' credentials."""
     credentials = demo.load()
     if as_json:
-        click.echo(json.dumps([{"username": c["username"], "password": c["password"]}
+        click.echo(json.dumps([{"username": c["username"], "password": c["password"],
+                                "roles": c.get("roles", []), "totp_secret": c.get("totp_secret")}
                                for c in credentials]))
         return
     click.echo("Demo registry loaded. Demo accounts (new passwords each run):")
     for item in credentials:
         click.echo(f"  {item['username']:<16} {item['password']}  ({item['role']})")
+        if item.get("totp_secret"):  # operators of the console (/manage)
+            click.echo(f"  {'':<16} operator: {', '.join(item['roles'])}; "
+                       f"TOTP secret {item['totp_secret']}")
     application = demo.pending_application()
     click.echo(f"A staff application ({application['status']}): {application['serial']}, "
                f"secret {application['secret']} (follow it at /apply/status; "

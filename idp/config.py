@@ -245,6 +245,15 @@ class Defaults:
     #: {name: {"url": ..., "secret": ..., "events": ["service.*", "account.*"]}}.
     WEBHOOKS = {}
 
+    # -- Operators' console and non-personal accounts (manage/) ------------------------
+    #: Roles whose members may request non-personal accounts (faculty, heads of units).
+    NONPERSONAL_OWNER_ROLES = ["faculty", "emeritus", "teaching_staff", "staff"]
+    #: The only services of a non-personal account (its sign-ins reach only their relying
+    #: parties, never another federated one).
+    NONPERSONAL_SERVICES = ["email", "mailing_lists"]
+    #: The names a non-personal account may have (lower case, checked before the request).
+    NONPERSONAL_USERNAME_REGEX = r"[a-z][a-z0-9.-]{2,30}[a-z0-9]"
+
     # -- OpenID Connect provider (idp/oidc) -----------------------------------------------
     #: The issuer identifier; empty means BASE_URL (must then stay stable forever).
     OIDC_ISSUER = ""

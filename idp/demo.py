@@ -105,6 +105,7 @@ def load(seed: int = 2026) -> list[dict]:
               ("hr", staff[0]["registrationID"]), ("hr", staff[3]["registrationID"]),
               ("hr", staff[STAFF_ROLES.index("contractor")]["registrationID"])]
     credentials = [_activate(source, registration) for source, registration in chosen]
+    credentials += demo_operators(staff)
     db.session().commit()
     return credentials
 
@@ -162,6 +163,39 @@ def _new_account(record: RegistryRecord) -> Account:
     session.add(account)
     session.flush()
     return account
+
+
+# -- Operators of the console: one per role, each with a TOTP app -----------------------
+#: Which HR row of the demo registry holds which operator role.
+OPERATOR_ROWS = {"office": 4, "helpdesk": 5, "federation": 8, "admin": 1}
+
+
+def demo_operators(staff: list[dict]) -> list[dict]:
+    """One operator per role (office, helpdesk, federation, admin), each with a fresh password
+    and a fresh TOTP secret, enrolled and confirmed: enter the secret in an authenticator app
+    (or compute codes from it) to reach /manage."""
+    from idp.identity import operators
+
+    found = []
+    for role, row in OPERATOR_ROWS.items():
+        entry = _activate("hr", staff[row]["registrationID"])
+        account = accounts.find_by_username(entry["username"])
+        operators.grant(account, role, actor="demo", reason="demo operator")
+        found.append({**entry, "roles": operators.roles_of(account.id) or [role],
+                      "totp_secret": _fresh_authenticator(account)})
+    return found
+
+
+def _fresh_authenticator(account: Account) -> str:
+    """A new confirmed TOTP secret for ``account`` (the demo knows it, so no first code)."""
+    from idp.mfa import totp
+
+    if totp.authenticator(account) is not None:
+        totp.remove(account)
+        db.session().flush()
+    secret = totp.begin_enrolment(account)
+    totp.authenticator(account, confirmed=False).confirmed_at = clock.now()
+    return secret
 
 
 # -- Staff applications: an application waiting for the account office -------------------

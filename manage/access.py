@@ -53,15 +53,17 @@ class Operator:
         """How the audit trail names this operator (``actor`` of ``idp.audit.record``)."""
         return f"operator:{self.account.username}"
 
-    def has(self, role: str) -> bool:
-        return role == ANY_ROLE or operators.has_role(list(self.roles), role)
+    def has(self, role: str | tuple[str, ...]) -> bool:
+        """True if the operator holds ``role`` (or one of the roles of a tuple)."""
+        wanted = role if isinstance(role, tuple) else (role,)
+        return ANY_ROLE in wanted or any(operators.has_role(list(self.roles), w) for w in wanted)
 
 
-def requires(role: str):
-    """Decorator: the view needs ``role`` (instead of its blueprint's role)."""
+def requires(*roles: str):
+    """Decorator: the view needs one of ``roles`` (instead of its blueprint's role)."""
 
     def mark(view):
-        view.manage_role = role
+        view.manage_role = roles
         return view
 
     return mark
@@ -76,7 +78,7 @@ def protected(path: str) -> bool:
     return path == PREFIX or path.startswith(PREFIX + "/")
 
 
-def required_role() -> str:
+def required_role() -> str | tuple[str, ...]:
     """The role this request's view needs (see the module's docstring)."""
     view = current_app.view_functions.get(request.endpoint or "")
     role = getattr(view, "manage_role", None)

@@ -18,8 +18,8 @@ def _person(**fields) -> Person:
     return person
 
 
-def _account(person, username, kind="personal") -> Account:
-    account = Account(person_id=person.id, username=username, domain="example.edu", kind=kind)
+def _account(person, username) -> Account:
+    account = Account(person_id=person.id, username=username, domain="example.edu")
     db.session().add(account)
     db.session().flush()
     return account
@@ -48,16 +48,6 @@ def test_only_one_personal_account_per_person(ctx):
                              kind="personal"))
     with pytest.raises(sa.exc.IntegrityError):
         db.session().commit()
-
-
-def test_non_personal_accounts_are_not_limited_to_one(ctx):
-    person = _person()
-    _account(person, "personal-one")
-    _account(person, "lab-mailbox", kind="nonpersonal")
-    _account(person, "dept-announcements", kind="nonpersonal")
-    db.session().commit()
-    count = db.session().scalar(sa.select(sa.func.count()).select_from(Account))
-    assert count == 3
 
 
 def test_usernames_are_unique(ctx):

@@ -13,7 +13,7 @@ from dataclasses import asdict
 import click
 from flask.cli import with_appcontext
 
-from idp import audit, db
+from idp import db
 from idp.credentials import throttle
 from idp.identity import accounts
 
@@ -57,11 +57,9 @@ def show(username: str, as_json: bool):
 @with_appcontext
 def clear(username: str, reason: str):
     """Forget USERNAME's failures from unknown browsers (lifts their wait and block)."""
+    from idp.identity import helpdesk
+
     account = _account(username)
-    before = throttle.account_state(account.username)
-    audit.record("login.throttle_cleared", account=account, actor="cli", reason=reason,
-                 failures=before.failures)
-    db.session().flush()  # the audit row is written before the store changes
-    throttle.forget_account(account.username)
+    helpdesk.lift_guessing_block(account, actor="cli", reason=reason)
     db.session().commit()
     click.echo(f"{account.username}: failures from unknown browsers forgotten")

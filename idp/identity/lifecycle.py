@@ -162,6 +162,10 @@ def may_sign_in(account, relying_party: str | None) -> str | None:
     nowhere; an alumni account only to the account page and its services' relying parties."""
     if account.status == "expired":
         return "LIFE-001"
+    if getattr(account, "kind", "personal") == "nonpersonal":
+        from idp.identity import nonpersonal
+
+        return nonpersonal.refusal(account, relying_party)
     if getattr(account, "alumni_since", None) is None or not relying_party:
         return None
     from idp.identity import services

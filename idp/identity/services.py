@@ -88,6 +88,8 @@ def eligible(account, roles: list[str] | None = None) -> list[str]:
         return []
     from idp.identity import validity
 
+    if getattr(account, "kind", "personal") == "nonpersonal":
+        return [name for name in current_app.config["NONPERSONAL_SERVICES"] if name in catalogue()]
     roles = _roles(account) if roles is None else roles
     if getattr(account, "alumni_since", None) is not None:
         kept = validity.kept_services(account)

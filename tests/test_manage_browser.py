@@ -1,0 +1,87 @@
+"""The console on a 360 px phone, in Greek and in English: an operator signs in with password
+and authenticator code, opens each page of the console and disables an account; a faculty
+member requests a non-personal account. At every state: nothing scrolls sideways, axe-core
+finds no violation, and a screenshot goes to ``test-artifacts/<test>/``.
+
+Needs Debian's chromium and the Playwright package (see ``browser.py``).
+"""
+
+from __future__ import annotations
+
+import time
+
+import pyotp
+import pytest
+
+WORDS = {
+    "el": {"console": "Κονσόλα διαχειριστών", "search": "Αναζήτηση", "disable": "Απενεργοποίηση λογαριασμού",
+           "enable": "Ενεργοποίηση λογαριασμού", "enrol": "Ορίστε πρώτα δεύτερο παράγοντα",
+           "request": "Υποβολή αίτησης"},
+    "en": {"console": "Operators' console", "search": "Search", "disable": "Disable the account",
+           "enable": "Enable the account", "enrol": "Set up a second factor first",
+           "request": "Send the request"},
+}
+
+
+def _sign_in(page, base: str, username: str, password: str, secret: str | None) -> None:
+    page.goto(f"{base}/login")
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(password)
+    page.locator("main button[type=submit]").first.click()
+    if secret:
+        # the next time step: the server's clock is the real one, and the step of the
+        # enrolment's code is used already
+        page.locator("input[name=code]").fill(pyotp.TOTP(secret).at(time.time() + 30))
+        page.locator("main button[type=submit]").first.click()
+    page.get_by_text(f"{username}@").wait_for()
+
+
+@pytest.mark.parametrize("language", ["el", "en"])
+def test_the_console_on_a_phone(phone, live_app, make_operator, make_account, language):
+    words = WORDS[language]
+    make_account("mpapad", registration="00054321", mobile="+306912345678",
+                 external_email="maria.p@example.org")
+    admin = make_operator("admin")
+    page = phone(language)
+    _sign_in(page, live_app, admin.username, admin.password, admin.secret)
+    page.goto(f"{live_app}/manage")
+    assert words["console"] in page.locator("h1").inner_text()
+    phone.check(page, "index")
+    page.goto(f"{live_app}/manage/people")
+    phone.check(page, "search")
+    page.locator("input[name=q]").fill("00054321")
+    page.locator("main form[role=search] button").click()
+    phone.check(page, "results")
+    page.locator("main a[href='/manage/people/mpapad']").click()
+    phone.check(page, "person")
+    page.locator("input#reason").first.fill("ticket 4711")
+    page.get_by_role("button", name=words["disable"]).click()
+    assert page.get_by_role("button", name=words["enable"]).is_visible()
+    phone.check(page, "person-disabled")
+    for path in ("/manage/operators", "/manage/nonpersonal"):
+        page.goto(f"{live_app}{path}")
+        phone.check(page, path.rsplit("/", 1)[-1])
+
+
+@pytest.mark.parametrize("language", ["el", "en"])
+def test_enrol_first_and_the_non_personal_request_on_a_phone(phone, live_app, make_operator,
+                                                            make_account, language):
+    words = WORDS[language]
+    helpdesk = make_operator("helpdesk", second_factor=False)
+    page = phone(language)
+    _sign_in(page, live_app, helpdesk.username, helpdesk.password, None)
+    page.goto(f"{live_app}/manage")
+    assert words["enrol"] in page.locator("h1").inner_text()
+    phone.check(page, "enrol-first")
+    faculty = make_account("kprof", role="faculty")
+    other = phone(language)
+    _sign_in(other, live_app, *faculty, None)
+    other.goto(f"{live_app}/account/nonpersonal")
+    phone.check(other, "nonpersonal-form")
+    other.locator("input[name=username]").fill("Ab")
+    other.locator("textarea[name=purpose]").fill("the physics lab")
+    other.get_by_role("button", name=words["request"]).click()
+    phone.check(other, "nonpersonal-refused")
+    other.locator("input[name=username]").fill("physics-lab")
+    other.get_by_role("button", name=words["request"]).click()
+    phone.check(other, "nonpersonal-sent")
