@@ -42,7 +42,9 @@ def create_app(config: dict | None = None) -> Flask:
     )
     from idp.identity import init_app as identity_init_app
     from idp.mfa import second_step
+    from idp.relying_parties import init_app as relying_parties_init_app
     from selfservice import activation, mypassword
+    from selfservice import relying_parties as rp_portal
 
     jsonlog.configure(app.config["LOG_LEVEL"], text=app.config.get("LOG_FORMAT") == "text")
     db.init_app(app)
@@ -64,6 +66,8 @@ def create_app(config: dict | None = None) -> Flask:
     mypassword.init_app(app)
     saml.init_app(app)
     oidc.init_app(app)
+    relying_parties_init_app(app)
+    rp_portal.init_app(app)
     app.wsgi_app = HeadAsGet(app.wsgi_app)
     if app.config["PROXY_COUNT"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"],
