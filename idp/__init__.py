@@ -68,6 +68,9 @@ def create_app(config: dict | None = None) -> Flask:
     oidc.init_app(app)
     relying_parties_init_app(app)
     rp_portal.init_app(app)
+    import manage
+
+    manage.init_app(app)
     app.wsgi_app = HeadAsGet(app.wsgi_app)
     if app.config["PROXY_COUNT"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"],

@@ -15,7 +15,7 @@ KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None,
 
 def _source_messages() -> dict[str, str]:
     found = {}
-    for folder in ("idp", "selfservice", "templates"):
+    for folder in ("idp", "selfservice", "manage", "templates"):
         for filename, _line, message, _comments, _context in extract_from_dir(
             ROOT / folder, METHODS, keywords=KEYWORDS,
             options_map={"**.html": {"extensions": "jinja2.ext.do"}},
@@ -55,7 +55,8 @@ def test_every_error_code_is_documented_in_both_languages(app):
 def _user_pages(app) -> list[str]:
     """Every page a person can open without parameters (protocol and JSON endpoints aside)."""
     skip = ("/static", "/healthz", "/readyz", "/lang", "/.well-known", "/saml", "/oidc", "/jwks",
-            "/brand.css", "/favicon.ico")
+            "/brand.css", "/favicon.ico",
+            "/manage")  # operators only: tests/test_manage_*.py render each in both languages
     return sorted(
         rule.rule for rule in app.url_map.iter_rules()
         if "GET" in rule.methods and not rule.arguments and not rule.rule.startswith(skip)
