@@ -64,12 +64,13 @@ def _is_operator() -> bool:
 
 def init_app(app: Flask) -> None:
     """The gate, the index and every area of the console."""
-    from manage import codes, operators_views  # noqa: F401  (codes: the pages' error codes)
+    from manage import codes, operators_views, relying_parties  # noqa: F401  (codes: the pages' error codes)
 
     app.before_request(access.gate)
     app.register_blueprint(bp)
     app.add_template_global(areas, "manage_areas")
     app.add_template_global(access.operator, "console_operator")
     operators_views.init_app(app)
+    relying_parties.init_app(app)
     navigation.add_link(app, "manage.index", _l("Operators' console"), signed_in=True,
                         order=90, shown=_is_operator)

@@ -36,3 +36,5 @@ define("RP-011", 400, _l("Release beyond the request"),
        _l("Only attributes the service asked for can be approved."))
 define("RP-012", 400, _l("A reason is needed"),
        _l("A rejection must say why, so that the owners can fix it."))
+define("RP-013", 404, _l("No such test person"),
+       _l("No account has this username. Choose an existing account to preview the release."))

@@ -33,8 +33,7 @@ def listed(state: str | None = None) -> list[RelyingParty]:
     return list(db.session().scalars(query))
 
 
-def approve(rp: RelyingParty, release, *, actor: str, reason: str = "",
-            request_id: str | None = None) -> None:
+def approve(rp: RelyingParty, release, *, actor: str, reason: str = "") -> None:
     """Approve the submitted version with ``release`` (internal attribute names, all among
     those requested) and put it in force at once; the owners are told."""
     release = sorted(set(release))
@@ -45,21 +44,20 @@ def approve(rp: RelyingParty, release, *, actor: str, reason: str = "",
     rp.approved = {"settings": rp.requested["settings"], "release": release,
                    "names": rp.requested["names"], "contacts": rp.requested["contacts"]}
     audit.record("rp.approved", actor=actor, relying_party=rp.identifier, release=release,
-                 reason=reason, request_id=request_id)
+                 reason=reason)
     kinds.of(rp.kind).publish(rp.identifier, rp.approved, rp.secret_hash)
     states.advance(rp, "active")
     rp.decision_reason, rp.updated_at = reason or None, clock.now()
     notices.tell_owners(rp, "approved")
 
 
-def reject(rp: RelyingParty, *, actor: str, reason: str, request_id: str | None = None) -> None:
+def reject(rp: RelyingParty, *, actor: str, reason: str) -> None:
     """Refuse the submitted version, saying why; an approved version stays in force."""
     if not (reason or "").strip():
         raise KleidiError("RP-012", relying_party=rp.identifier)
     states.advance(rp, "rejected")
     rp.decision_reason, rp.updated_at = reason.strip(), clock.now()
-    audit.record("rp.rejected", actor=actor, relying_party=rp.identifier, reason=reason,
-                 request_id=request_id)
+    audit.record("rp.rejected", actor=actor, relying_party=rp.identifier, reason=reason)
     notices.tell_owners(rp, "rejected")
 
 
@@ -70,8 +68,7 @@ def preview(rp: RelyingParty, account, release=None) -> dict[str, list[str]]:
         "settings": rp.requested["settings"], "release": release})
 
 
-def remove(kind: str, identifier: str, *, actor: str, reason: str = "",
-           request_id: str | None = None) -> bool:
+def remove(kind: str, identifier: str, *, actor: str, reason: str = "") -> bool:
     """Stop serving an RP, however it was registered: it is forgotten and its sessions and
     tokens end. True if there was one."""
     rp = db.session().scalar(sa.select(RelyingParty).where(
@@ -83,5 +80,5 @@ def remove(kind: str, identifier: str, *, actor: str, reason: str = "",
         db.session().delete(rp)
     if known or rp is not None:
         audit.record("rp.removed", actor=actor, relying_party=identifier, kind=kind,
-                     reason=reason, request_id=request_id)
+                     reason=reason)
     return known or rp is not None
