@@ -55,7 +55,7 @@ def test_registering_a_saml_sp_on_a_phone(phone, live_app, make_account, tmp_pat
 
 def test_registering_an_oidc_client_shows_its_secret_once(phone, live_app, make_account):
     username, password = make_account(role="faculty")
-    page = phone("el", javascript=False)
+    page = phone("el")
     _sign_in(page, live_app, username, password)
     page.goto(f"{live_app}/rp/new/oidc")
     phone.check(page, "oidc-form")

@@ -190,3 +190,12 @@ def test_an_edit_of_an_active_sp_waits_for_review_and_the_approved_version_stays
     subjects = [m["subject"] for m in outbox.to(email_of(app, admin))]
     assert len(subjects) == 4 and "δεν εγκρίθηκε" in subjects[-1]
     assert "email is not needed" in outbox.to(email_of(app, admin))[-1]["body"]
+
+
+def test_the_portal_is_linked_only_for_those_who_may_register(app, make_account, login):
+    staff, student = app.test_client(), app.test_client()
+    login(staff, *make_account(role="staff"))
+    login(student, *make_account())
+    assert 'href="/rp"' in staff.get("/").get_data(as_text=True)
+    assert "Οι υπηρεσίες σας" in staff.get("/").get_data(as_text=True)
+    assert 'href="/rp"' not in student.get("/").get_data(as_text=True)

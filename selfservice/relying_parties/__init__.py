@@ -18,9 +18,17 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.add_template_filter(attribute_label, "attribute_label")
     navigation.add_link(app, "rp.index", _l("Your services (relying parties)"), signed_in=True,
-                        order=60)
+                        order=60, shown=_may_register)
 
 
 def attribute_label(name: str) -> str:
     """What an internal attribute is called on the pages."""
     return str(attributes.LABELS.get(name, name))
+
+
+def _may_register() -> bool:
+    from idp import sessions
+    from idp.relying_parties import registration
+
+    account = sessions.current_account()
+    return account is not None and registration.may_register(account)
