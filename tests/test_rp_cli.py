@@ -133,3 +133,31 @@ def test_rp_commands_refuse_what_the_states_do_not_allow(app, make_account, ctx)
     assert approved["state"] == "active" and approved["approved"] == ["eppn"]
     event = _events(app, "rp.approved")[-1]
     assert event["release"] == ["eppn"] and event["reason"] == "fine"
+
+
+def test_an_oidc_registration_is_previewed_and_published_claim_by_claim(app, make_account, ctx):
+    from idp.identity import accounts
+    from idp.oidc import clients
+    from idp.relying_parties import registration
+
+    owner, _ = make_account(role="staff")
+    person, _ = make_account("nikos")
+    account = accounts.find_by_username(owner)
+    rp, secret = registration.create(
+        account, "oidc", {"redirect_uris": ["https://lab.example.org/cb"],
+                          "auth_method": "client_secret_post"},
+        {"email": "to write", "given_name": "to greet", "affiliation": "to sort"},
+        {"el": "Εργαστήριο", "en": "Lab"}, {"technical": "t@lab.example.org",
+                                             "security": "s@lab.example.org"})
+    registration.submit(rp, account)
+    db.session().commit()
+    preview = _run(app, "rp", "preview", rp.identifier, person, "--release",
+                   "email,given_name", "--json")
+    assert preview["email"] == ["nikos@example.edu"] and preview["given_name"] == ["Μαρία"]
+    assert preview["email_verified"] == ["True"] and len(preview["sub"][0]) > 20
+    assert "family_name" not in preview and "eduperson_affiliation" not in preview
+    _run(app, "rp", "approve", str(rp.id), "--release", "email,given_name")
+    client = clients.find(rp.identifier)
+    assert client.scopes == ["openid", "profile", "email"]
+    assert client.released_attributes == ["email", "given_name"]
+    assert client.secret_hash == clients.hash_secret(secret) and client.name == "Lab"

@@ -89,3 +89,13 @@ def test_an_sp_that_fetched_the_metadata_after_staging_accepts_both_keys(
     after = sso(client, sp, csrf)
     assert after.get_errors() == [], after.get_last_error_reason()
     assert _response_signer(after) == staged
+
+
+def test_status_in_json(rollover_app):
+    import json
+
+    app, folder = rollover_app
+    state = json.loads(_run(app, "status", "--json"))
+    assert state["current"].endswith("saml-signing.crt") and state["next"] is None
+    staged = json.loads(_run(app, "stage", "--json"))
+    assert staged["next"].endswith("saml-signing-next.crt") and staged["staged_at"]

@@ -18,6 +18,10 @@ saml_keys = AppGroup("saml", help="The SAML signing key: stage the next, activat
 def _done(event: str, as_json: bool, **detail) -> None:
     audit.record(event, actor="cli", **detail)
     db.session().commit()
+    _show(as_json)
+
+
+def _show(as_json: bool) -> None:
     state = signing_keys.status(current_app.config["KEYS_DIR"])
     if as_json:
         click.echo(json.dumps(state))
@@ -72,12 +76,7 @@ def retire(as_json):
 @with_appcontext
 def status(as_json):
     """The signing certificates published: in use, staged, previous."""
-    state = signing_keys.status(current_app.config["KEYS_DIR"])
-    if as_json:
-        click.echo(json.dumps(state))
-        return
-    for role in signing_keys.ROLES:
-        click.echo(f"{role:9} {state[role] or '-'}")
+    _show(as_json)
 
 
 def init_app(app: Flask) -> None:
