@@ -199,3 +199,16 @@ def test_the_portal_is_linked_only_for_those_who_may_register(app, make_account,
     assert 'href="/rp"' in staff.get("/").get_data(as_text=True)
     assert "Οι υπηρεσίες σας" in staff.get("/").get_data(as_text=True)
     assert 'href="/rp"' not in student.get("/").get_data(as_text=True)
+
+
+@pytest.mark.settings(SAML_METADATA_CHECK_SECONDS=0)
+def test_the_names_given_name_an_sp_whose_metadata_has_none(client, csrf, admin, app):
+    xml = metadata(ENTITY, ACS, mdui=False)
+    rp_id = rp_id_from(_saml(client, csrf, xml, name_el="Μαθήματα", name_en="Courses")
+                       .headers["Location"])
+    result = app.test_cli_runner().invoke(args=["rp", "approve", str(rp_id)])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        from idp.saml import directory
+        assert directory.display_name(ENTITY, "el") == "Μαθήματα"
+        assert directory.display_name(ENTITY, "en") == "Courses"

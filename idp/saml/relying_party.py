@@ -54,7 +54,8 @@ class SamlKind:
         return tuple(vocabulary.SAML_ATTRIBUTES)
 
     def publish(self, identifier: str, approved: dict, secret_hash: str | None) -> None:
-        registrations.add_metadata(approved["settings"]["metadata"], actor="rp-review")
+        xml = with_display_names(approved["settings"]["metadata"], approved["names"])
+        registrations.add_metadata(xml, actor="rp-review")
         registrations.set_policy(identifier, attributes=approved["release"], actor="rp-review")
 
     def withdraw(self, identifier: str) -> bool:
@@ -66,6 +67,27 @@ class SamlKind:
         provider = providers.parse_metadata(approved["settings"]["metadata"], "preview")[0]
         policy = providers.Policy(attributes=frozenset(approved["release"]))
         return release.values_for(account, index.with_policy(provider, policy))
+
+
+def with_display_names(xml: str, names: dict) -> str:
+    """The metadata with the approved names as its mdui:DisplayName where it has none (the
+    consent page names the SP by them)."""
+    entity = providers.read_document(xml, "approved")[0].element
+    sp = entity.find(f"{{{providers.MD}}}SPSSODescriptor")
+    if sp.xpath("md:Extensions/mdui:UIInfo/mdui:DisplayName", namespaces=providers.NS):
+        return xml
+    extensions = sp.find(f"{{{providers.MD}}}Extensions")
+    if extensions is None:
+        extensions = etree.Element(f"{{{providers.MD}}}Extensions")
+        sp.insert(0, extensions)  # the schema wants it first
+    info = extensions.find(f"{{{providers.MDUI}}}UIInfo")
+    if info is None:
+        info = etree.SubElement(extensions, f"{{{providers.MDUI}}}UIInfo")
+    for lang in ("el", "en"):
+        name = etree.SubElement(info, f"{{{providers.MDUI}}}DisplayName")
+        name.set(providers.XML_LANG, lang)
+        name.text = names[lang]
+    return etree.tostring(entity, encoding="unicode")
 
 
 def _one_entity(xml: str) -> providers.Entity:
