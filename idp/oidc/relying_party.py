@@ -119,8 +119,12 @@ def _keys(method: str, jwks, jwks_uri: str):
         if not jwks.get("keys"):
             raise Refused("RP-005", "the JWKS holds no key")
         return jwks, None
+    # The IdP itself fetches it: plain http (loopback) only outside production.
+    production = current_app.config["ENV"] == "production"
     try:
         clients.check_uri(jwks_uri)
+        if production and not jwks_uri.startswith("https://"):
+            raise clients.InvalidClientSettings(jwks_uri)
     except clients.InvalidClientSettings:
         raise Refused("RP-005", "private_key_jwt needs the client's keys: a JWKS or an https "
                       "jwks_uri") from None
