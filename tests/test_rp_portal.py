@@ -132,6 +132,7 @@ def test_a_client_secret_is_shown_once_and_kept_hashed(client, csrf, admin, app)
     answer = _oidc(client, csrf, redirect_uris="http://127.0.0.1:9/cb")
     text = answer.get_data(as_text=True)
     assert answer.status_code == 200 and "μόνο αυτή τη φορά" in text
+    assert answer.headers["Cache-Control"] == "no-store"
     secret = text.split('id="client-secret">')[1].split("<")[0]
     rp = registration(app, text.split('id="client-id">')[1].split("<")[0])
     assert rp.secret_hash and secret not in str(rp.requested) and rp.secret_hash != secret

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import current_app, make_response, redirect, render_template, request, url_for
 
 from idp import attributes, db, sessions
 from idp.errors import CATALOGUE, KleidiError
@@ -60,7 +60,7 @@ def new(account, kind):
             return _form(form, kind, None, refused), 400
         db.session().commit()
         if secret:
-            return render_template("rp/secret.html", rp=rp, secret=secret)
+            return _secret_page(rp, secret)
         return redirect(url_for("rp.show", rp_id=rp.id), 303)
     return _form(form, kind, None, None), 400 if request.method == "POST" else 200
 
@@ -90,7 +90,7 @@ def edit(account, rp_id):
             return _form(form, rp.kind, rp, refused), 400
         db.session().commit()
         if secret:
-            return render_template("rp/secret.html", rp=rp, secret=secret)
+            return _secret_page(rp, secret)
         return redirect(url_for("rp.show", rp_id=rp.id), 303)
     if request.method == "GET":
         form.fill(rp.requested)
@@ -118,6 +118,13 @@ def add_owner(account, rp_id):
         registration.add_owner(rp, account, form.username.data)
         db.session().commit()
     return redirect(url_for("rp.show", rp_id=rp.id), 303)
+
+
+def _secret_page(rp, secret: str):
+    """The client's secret, this once: never kept by a browser's or a proxy's cache."""
+    response = make_response(render_template("rp/secret.html", rp=rp, secret=secret))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _settings(form, kind: str) -> dict:
