@@ -1,17 +1,21 @@
 """Relying parties registered through the portal, their owners; an OIDC client's approved
 attributes and its jwks_uri.
 
+It follows oidc_0002 (it changes oidc_client) as its down revision, not as a ``depends_on``:
+Alembic keeps a dependency out of the version table, which would leave oidc_0002 looking
+pending to ``idp.migrate.pending`` (and /readyz) for ever.
+
 Revision ID: rp_0001
-Revises: 0001_foundations
+Revises: oidc_0002
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "rp_0001"
-down_revision = "0001_foundations"
+down_revision = "oidc_0002"
 branch_labels = ("rp",)
-depends_on = ("oidc_0002",)
+depends_on = None
 
 TZ = sa.DateTime(timezone=True)
 
