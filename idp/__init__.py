@@ -41,9 +41,11 @@ def create_app(config: dict | None = None) -> Flask:
         store,
     )
     from idp.identity import init_app as identity_init_app
+    from idp.identity.applications import init_app as applications_init_app
     from idp.mfa import second_step
     from idp.relying_parties import init_app as relying_parties_init_app
     from selfservice import activation, mypassword
+    from selfservice import applications as staff_applications
     from selfservice import relying_parties as rp_portal
 
     jsonlog.configure(app.config["LOG_LEVEL"], text=app.config.get("LOG_FORMAT") == "text")
@@ -61,9 +63,11 @@ def create_app(config: dict | None = None) -> Flask:
     second_step.init_app(app)
     cli.init_app(app)
     identity_init_app(app)
+    applications_init_app(app)
     messaging.init_app(app)
     activation.init_app(app)
     mypassword.init_app(app)
+    staff_applications.init_app(app)
     saml.init_app(app)
     oidc.init_app(app)
     relying_parties_init_app(app)

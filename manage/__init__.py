@@ -64,7 +64,7 @@ def _is_operator() -> bool:
 
 def init_app(app: Flask) -> None:
     """The gate, the index and every area of the console."""
-    from manage import codes, operators_views, relying_parties  # noqa: F401  (codes: the pages' error codes)
+    from manage import applications, codes, operators_views, relying_parties  # noqa: F401  (codes: the pages' error codes)
 
     app.before_request(access.gate)
     app.register_blueprint(bp)
@@ -72,5 +72,6 @@ def init_app(app: Flask) -> None:
     app.add_template_global(access.operator, "console_operator")
     operators_views.init_app(app)
     relying_parties.init_app(app)
+    applications.init_app(app)
     navigation.add_link(app, "manage.index", _l("Operators' console"), signed_in=True,
                         order=90, shown=_is_operator)

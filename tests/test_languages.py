@@ -73,6 +73,7 @@ REDIRECTS = {
     "/account/second-factor/recovery-codes": ("/login", "/account/second-factor"),
     "/account/second-factor/remove": ("/login", "/account/second-factor"),
     "/account/second-factor/setup": ("/login", "/account/second-factor"),
+    "/apply/submitted": ("/apply/", "/apply/"),  # only right after applying
 }
 
 
