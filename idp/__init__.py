@@ -43,8 +43,10 @@ def create_app(config: dict | None = None) -> Flask:
     from idp.identity import init_app as identity_init_app
     from idp.identity.applications import init_app as applications_init_app
     from idp.mfa import second_step
+    from idp.relying_parties import init_app as relying_parties_init_app
     from selfservice import activation, mypassword
     from selfservice import applications as staff_applications
+    from selfservice import relying_parties as rp_portal
 
     jsonlog.configure(app.config["LOG_LEVEL"], text=app.config.get("LOG_FORMAT") == "text")
     db.init_app(app)
@@ -68,6 +70,8 @@ def create_app(config: dict | None = None) -> Flask:
     staff_applications.init_app(app)
     saml.init_app(app)
     oidc.init_app(app)
+    relying_parties_init_app(app)
+    rp_portal.init_app(app)
     import manage
     from selfservice import nonpersonal
 

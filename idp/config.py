@@ -446,6 +446,17 @@ class Defaults:
     #: the IdP into a flood against the federation's service).
     SAML_MDQ_FETCHES_PER_MINUTE = 60
 
+    # -- Relying parties: the registration portal, review and key rollover ---------------
+    #: eduPerson affiliations whose holders may register services at /rp.
+    RP_REGISTRATION_AFFILIATIONS = ["staff", "faculty"]
+    #: Largest metadata file accepted by the portal, in bytes.
+    RP_METADATA_MAX_BYTES = 200_000
+    #: A client's keys fetched from its jwks_uri (private_key_jwt) are kept this long.
+    OIDC_JWKS_URI_CACHE_SECONDS = 5 * 60
+    #: A staged SAML signing certificate must be published this long before `kleidi keys
+    #: saml activate` lets it sign (SPs and federations refresh the IdP's metadata daily).
+    SAML_KEY_ROLLOVER_NOTICE_SECONDS = 2 * 24 * 3600
+
     # -- Staff applications and the account office (idp.identity.applications) -----------
     #: Roles that staff and other members apply for online (every staff role: ΕΕΠ is
     #: teaching_staff and ΠΔ 407/80 lecturer_407, two roles with different validity).

@@ -70,6 +70,7 @@ def init_app(app: Flask) -> None:
         nonpersonal,
         operators_views,
         people,
+        relying_parties,
     )
 
     app.before_request(access.gate)
@@ -79,6 +80,7 @@ def init_app(app: Flask) -> None:
     operators_views.init_app(app)
     people.init_app(app)
     nonpersonal.init_app(app)
+    relying_parties.init_app(app)
     applications.init_app(app)
     navigation.add_link(app, "manage.index", _l("Operators' console"), signed_in=True,
                         order=90, shown=_is_operator)

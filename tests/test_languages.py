@@ -56,7 +56,8 @@ def _user_pages(app) -> list[str]:
     """Every page a person can open without parameters (protocol and JSON endpoints aside)."""
     skip = ("/static", "/healthz", "/readyz", "/lang", "/.well-known", "/saml", "/oidc", "/jwks",
             "/brand.css", "/favicon.ico",
-            "/manage")  # operators only: tests/test_manage_*.py render each in both languages
+            "/manage",  # operators only: tests/test_manage_*.py render each in both languages
+            "/rp")  # staff and faculty only: tests/test_rp_*.py render them in both languages
     return sorted(
         rule.rule for rule in app.url_map.iter_rules()
         if "GET" in rule.methods and not rule.arguments and not rule.rule.startswith(skip)

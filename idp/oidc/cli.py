@@ -88,6 +88,8 @@ def rotate_keys():
 
 
 def init_app(app: Flask) -> None:
+    from idp.oidc import client_cli  # noqa: F401 (its commands join client_group)
+
     app.cli.add_command(client_group)
     app.cli.add_command(oidc_group)
     keys = app.cli.commands.get("keys")

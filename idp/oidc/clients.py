@@ -28,7 +28,8 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _check_uri(uri: str) -> None:
+def check_uri(uri: str) -> None:
+    """Refuse a redirect or logout URI that is not https (or http on a loopback address)."""
     parts = urlsplit(uri)
     if parts.fragment or "#" in uri:
         raise InvalidClientSettings(f"{uri}: a redirect URI may not have a fragment")
@@ -70,7 +71,7 @@ def add_client(*, redirect_uris, name="", auth_method="client_secret_basic", sco
     if "openid" not in scopes or set(scopes) - set(SUPPORTED_SCOPES):
         raise InvalidClientSettings(f"scopes must include openid, from {SUPPORTED_SCOPES}")
     for uri in [*redirect_uris, *post_logout_redirect_uris, *filter(None, [backchannel_logout_uri])]:
-        _check_uri(uri)
+        check_uri(uri)
     secret = secrets.token_urlsafe(32) if auth_method.startswith("client_secret") else None
     client = OidcClient(
         client_id=secrets.token_urlsafe(18), name=name, auth_method=auth_method,
@@ -123,6 +124,9 @@ class Client(ClientMixin):
     strict_auth_method: bool = False
     jwks: dict | None = None
     backchannel_logout_uri: str | None = None
+    #: The approved internal attributes (None: every claim of the approved scopes).
+    released_attributes: list | None = None
+    jwks_uri: str | None = None
     client_metadata: dict = field(default_factory=dict)
 
     @classmethod

@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 from idp import attributes, clock, db, navigation
 from idp.identity import identifiers
 from idp.identity.models import Account
-from idp.oidc import claims, tokens
+from idp.oidc import claims, client_keys, tokens
 from idp.store import store
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
@@ -204,4 +204,6 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         return store().add(f"oidc:jti:{claims_['sub']}:{jti}", {}, max(1, lifetime))
 
     def resolve_client_public_key(self, client):
+        if client.jwks_uri and not client.jwks:
+            return client_keys.published(client.jwks_uri)
         return KeySet.import_key_set(client.jwks or {"keys": []})

@@ -47,6 +47,11 @@ class OidcClient(Base):
     id_token_alg: Mapped[str] = mapped_column(sa.String(10), default="RS256")
     refresh_tokens: Mapped[bool] = mapped_column(default=True)
     backchannel_logout_uri: Mapped[str | None] = mapped_column(sa.String(500))
+    #: The internal attributes approved for this client (through the relying-party review);
+    #: None: every claim of its approved scopes.
+    released_attributes: Mapped[list | None] = mapped_column(sa.JSON)
+    #: Where the client publishes its keys for private_key_jwt (instead of ``jwks``).
+    jwks_uri: Mapped[str | None] = mapped_column(sa.String(500))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=clock.now)
     __table_args__ = (
         sa.CheckConstraint(f"auth_method IN {AUTH_METHODS}", name="auth_method"),

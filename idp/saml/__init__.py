@@ -31,7 +31,17 @@ def init_app(app: Flask) -> None:
     from idp import consent, csrf, messaging
     from idp.config import ConfigurationError
     from idp.login import interactions
-    from idp.saml import cli, crypto, directory, logout, refresh, sources_cli, sso
+    from idp.saml import (
+        cli,
+        crypto,
+        directory,
+        keys_cli,
+        logout,
+        refresh,
+        relying_party,
+        sources_cli,
+        sso,
+    )
     from idp.saml.blueprint import bp
 
     try:
@@ -46,6 +56,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(sources_cli.metadata_group)
     messaging.add_housekeeping(app, refresh.start_due_refreshes)
     interactions.register_logout(app, logout.logout_from_idp)
+    relying_party.init_app(app)
+    keys_cli.init_app(app)
 
 
 def prepare(app: Flask) -> None:

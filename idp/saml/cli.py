@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import click
 from flask.cli import with_appcontext
 
 from idp import db
+from idp.relying_parties import review
 from idp.saml import directory, providers, registrations, vocabulary
 
 
@@ -33,22 +35,58 @@ def add(file: Path):
 
 @sp_group.command(name="remove")
 @click.argument("entity_id")
+@click.option("--reason", default="", help="Why (kept in the audit log, told to its owners).")
+@click.option("--json", "as_json", is_flag=True)
 @with_appcontext
-def remove(entity_id: str):
-    """Forget a registered SP (and its policy)."""
-    if not registrations.remove(entity_id):
+def remove(entity_id: str, reason: str, as_json: bool):
+    """Forget a registered SP, its policy, its portal registration and the consents given."""
+    if not review.remove("saml", entity_id, actor="cli", reason=reason):
         raise click.ClickException(f"no registered SP {entity_id}")
     db.session().commit()
-    click.echo(f"removed {entity_id}")
+    click.echo(json.dumps({"removed": entity_id}) if as_json else f"removed {entity_id}")
 
 
 @sp_group.command(name="list")
+@click.option("--json", "as_json", is_flag=True)
 @with_appcontext
-def list_command():
+def list_command(as_json: bool):
     """Every SP, where it comes from and what it may receive."""
-    for provider in directory.providers_now():
+    found = directory.providers_now()
+    if as_json:
+        click.echo(json.dumps([_summary(p) for p in found]))
+        return
+    for provider in found:
         click.echo(f"{provider.entity_id}\t{provider.source}\t"
                    f"{','.join(sorted(provider.approved())) or '-'}")
+
+
+@sp_group.command(name="show")
+@click.argument("entity_id")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def show(entity_id: str, as_json: bool):
+    """One SP: its endpoints, keys, categories, release and portal registration."""
+    provider = directory.find(entity_id)
+    if provider is None:
+        raise click.ClickException(f"unknown SP {entity_id}")
+    rp = review.find(entity_id)
+    out = {**_summary(provider), "acs": [e.location for e in provider.acs],
+           "slo": [e.location for e in provider.slo], "categories": list(provider.categories),
+           "requested": sorted(provider.requested), "names": provider.names,
+           "signing_certificates": len(provider.signing_certs),
+           "encryption_certificates": len(provider.encryption_certs),
+           "policy": {flag: getattr(provider.policy, flag) for flag in registrations.POLICY_FLAGS},
+           "registration": {"id": rp.id, "state": rp.state} if rp else None}
+    if as_json:
+        click.echo(json.dumps(out))
+        return
+    for key, value in out.items():
+        click.echo(f"{key}: {value}")
+
+
+def _summary(provider) -> dict:
+    return {"entity_id": provider.entity_id, "source": provider.source,
+            "release": sorted(provider.approved())}
 
 
 @sp_group.command(name="policy")

@@ -14,7 +14,7 @@ from saml2.saml import NAMEID_FORMAT_PERSISTENT, NAMEID_FORMAT_TRANSIENT
 
 from idp import clock
 from idp.saml import server as idp_server
-from idp.saml import vocabulary
+from idp.saml import signing_keys, vocabulary
 
 MD = "urn:oasis:names:tc:SAML:2.0:metadata"
 NSMAP = {
@@ -41,8 +41,8 @@ def _e(parent, name: str, text: str | None = None, **attributes):
 
 def signed_metadata() -> bytes:
     """The signed metadata document, regenerated hourly or when a key changes."""
-    signing = Path(idp_server.key_path("signing", "crt"))
-    version = (signing.stat().st_mtime_ns, clock.timestamp() // REGENERATE_SECONDS)
+    version = (signing_keys.version(current_app.config["KEYS_DIR"]),
+               clock.timestamp() // REGENERATE_SECONDS)
     cached = current_app.extensions.get("kleidi.saml.metadata")
     if cached is None or cached[0] != version:
         cached = (version, sign(build()))
@@ -84,10 +84,12 @@ def _idp_descriptor(root, config) -> None:
     for scope in scopes(config):
         _e(extensions, "shibmd:Scope", scope, regexp="false")
     _ui_info(_e(extensions, "mdui:UIInfo"), config)
-    for use in ("signing", "encryption"):
+    # Every published signing certificate: the one in use, a staged next one, the previous.
+    certificates = [("signing", str(p)) for p in signing_keys.published(config["KEYS_DIR"])]
+    for use, certificate in [*certificates, ("encryption", idp_server.key_path("encryption", "crt"))]:
         descriptor = _e(idp, "md:KeyDescriptor", use=use)
         data = _e(_e(descriptor, "ds:KeyInfo"), "ds:X509Data")
-        _e(data, "ds:X509Certificate", _certificate_body(idp_server.key_path(use, "crt")))
+        _e(data, "ds:X509Certificate", _certificate_body(certificate))
     for binding in (BINDING_HTTP_REDIRECT, BINDING_HTTP_POST):
         _e(idp, "md:SingleLogoutService", Binding=binding,
            Location=idp_server.endpoint_url("single_logout_service", binding))

@@ -1,0 +1,84 @@
+"""What the operators (the ``federation`` role, or ``kleidi rp``) do with a submission.
+
+The web pages and the CLI call these same functions; each writes its audit record with the
+actor, the RP and the reason. The caller commits: publication is in the same transaction,
+so an approval is either wholly in force or not at all.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from idp import audit, clock, db
+from idp.errors import KleidiError
+from idp.relying_parties import codes, kinds, notices, states  # noqa: F401 (codes: defined)
+from idp.relying_parties.models import RelyingParty
+
+
+def find(identifier_or_id: str | int) -> RelyingParty | None:
+    """An RP by its number, entityID or client_id."""
+    session = db.session()
+    if str(identifier_or_id).isdigit():
+        found = session.get(RelyingParty, int(identifier_or_id))
+        if found is not None:
+            return found
+    return session.scalar(sa.select(RelyingParty).where(
+        RelyingParty.identifier == str(identifier_or_id)))
+
+
+def listed(state: str | None = None) -> list[RelyingParty]:
+    query = sa.select(RelyingParty).order_by(RelyingParty.updated_at, RelyingParty.id)
+    if state:
+        query = query.where(RelyingParty.state == state)
+    return list(db.session().scalars(query))
+
+
+def approve(rp: RelyingParty, release, *, actor: str, reason: str = "") -> None:
+    """Approve the submitted version with ``release`` (internal attribute names, all among
+    those requested) and put it in force at once; the owners are told."""
+    release = sorted(set(release))
+    beyond = set(release) - set(rp.requested["attributes"])
+    if beyond:
+        raise KleidiError("RP-011", relying_party=rp.identifier, beyond=sorted(beyond))
+    states.advance(rp, "approved")
+    rp.approved = {"settings": rp.requested["settings"], "release": release,
+                   "names": rp.requested["names"], "contacts": rp.requested["contacts"]}
+    audit.record("rp.approved", actor=actor, relying_party=rp.identifier, release=release,
+                 reason=reason)
+    kinds.of(rp.kind).publish(rp.identifier, rp.approved, rp.secret_hash)
+    states.advance(rp, "active")
+    rp.decision_reason, rp.updated_at = reason or None, clock.now()
+    notices.tell_owners(rp, "approved")
+
+
+def reject(rp: RelyingParty, *, actor: str, reason: str) -> None:
+    """Refuse the submitted version, saying why; an approved version stays in force."""
+    if not (reason or "").strip():
+        raise KleidiError("RP-012", relying_party=rp.identifier)
+    states.advance(rp, "rejected")
+    rp.decision_reason, rp.updated_at = reason.strip(), clock.now()
+    audit.record("rp.rejected", actor=actor, relying_party=rp.identifier, reason=reason)
+    notices.tell_owners(rp, "rejected")
+
+
+def preview(rp: RelyingParty, account, release=None) -> dict[str, list[str]]:
+    """What ``account`` would be sent under ``release`` (default: what the RP asked for)."""
+    release = sorted(set(rp.requested["attributes"] if release is None else release))
+    return kinds.of(rp.kind).preview(account, rp.identifier, {
+        "settings": rp.requested["settings"], "release": release})
+
+
+def remove(kind: str, identifier: str, *, actor: str, reason: str = "") -> bool:
+    """Stop serving an RP, however it was registered: it is forgotten and its sessions and
+    tokens end. True if there was one."""
+    rp = db.session().scalar(sa.select(RelyingParty).where(
+        RelyingParty.identifier == identifier, RelyingParty.kind == kind))
+    known = kinds.of(kind).withdraw(identifier)
+    if rp is not None:
+        rp.decision_reason = reason or None
+        notices.tell_owners(rp, "removed")
+        db.session().delete(rp)
+    if known or rp is not None:
+        audit.record("rp.removed", actor=actor, relying_party=identifier, kind=kind,
+                     reason=reason)
+    return known or rp is not None
