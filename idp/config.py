@@ -435,6 +435,12 @@ class Defaults:
     #: the IdP into a flood against the federation's service).
     SAML_MDQ_FETCHES_PER_MINUTE = 60
 
+    # -- Reliability: outages, readiness, metrics, shared keys ---------------------------
+    #: The Retry-After (seconds) of the 503 answered while the database or the store is down.
+    OUTAGE_RETRY_AFTER_SECONDS = 30
+    #: Seconds to wait for a new PostgreSQL connection before the request answers 503.
+    DATABASE_CONNECT_TIMEOUT_SECONDS = 5
+
 
 #: Settings that hold secrets: never logged, never shown.
 SECRET_SETTINGS = {"SECRET_KEY", "PAIRWISE_SECRET", "SMTP_URL", "SMS_HTTP_AUTH",

@@ -87,12 +87,18 @@ def _ping_when_idle(engine: sa.Engine) -> None:
 
 def init_app(app: Flask) -> None:
     """Create the app's engine and close the session at the end of every app context."""
-    engine = make_engine(database_url(app.config))
+    url = database_url(app.config)
+    options = {}
+    if not url.startswith("sqlite"):
+        # A database host that does not answer at all ends a request in 503 (idp.outages),
+        # not in a browser waiting for the kernel's TCP timeout.
+        options["connect_args"] = {"connect_timeout": app.config["DATABASE_CONNECT_TIMEOUT_SECONDS"]}
+    engine = make_engine(url, **options)
     app.extensions["kleidi.db"] = sessionmaker(engine, expire_on_commit=False)
     # Connections of their own, each statement committed by itself (see ``write_alone``):
     # switching a session connection to autocommit and back costs more than the statement.
-    app.extensions["kleidi.db.autocommit"] = make_engine(
-        database_url(app.config), isolation_level="AUTOCOMMIT")
+    app.extensions["kleidi.db.autocommit"] = make_engine(url, isolation_level="AUTOCOMMIT",
+                                                         **options)
     app.teardown_appcontext(_close_session)
 
 

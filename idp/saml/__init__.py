@@ -31,7 +31,7 @@ def init_app(app: Flask) -> None:
     from idp import consent, csrf, messaging
     from idp.config import ConfigurationError
     from idp.login import interactions
-    from idp.saml import cli, crypto, directory, logout, refresh, sources_cli, sso
+    from idp.saml import cli, crypto, directory, logout, outage, refresh, sources_cli, sso
     from idp.saml.blueprint import bp
 
     try:
@@ -46,6 +46,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(sources_cli.metadata_group)
     messaging.add_housekeeping(app, refresh.start_due_refreshes)
     interactions.register_logout(app, logout.logout_from_idp)
+    outage.init_app(app)
 
 
 def prepare(app: Flask) -> None:
