@@ -457,13 +457,15 @@ def defaults() -> dict:
 
 
 def load(overrides: dict | None = None, environ: os._Environ | dict | None = None) -> dict:
-    """Build the configuration: defaults < KLEIDI_CONFIG file < KLEIDI_* env < overrides."""
+    """Build the configuration: defaults < KLEIDI_CONFIG file < KLEIDI_* env < overrides.
+
+    A value that cannot be read raises :class:`ConfigurationError` naming the setting and
+    the form it must have."""
     environ = os.environ if environ is None else environ
     config = defaults()
     path = environ.get("KLEIDI_CONFIG")
     if path:
-        with open(path, "rb") as handle:
-            config.update({key.upper(): value for key, value in tomllib.load(handle).items()})
+        config.update(_read_file(path))
     for name, default in list(config.items()):
         raw = environ.get(f"KLEIDI_{name}")
         if raw is not None:
@@ -472,18 +474,37 @@ def load(overrides: dict | None = None, environ: os._Environ | dict | None = Non
     return config
 
 
+def _read_file(path: str) -> dict:
+    try:
+        with open(path, "rb") as handle:
+            return {key.upper(): value for key, value in tomllib.load(handle).items()}
+    except OSError as error:
+        raise ConfigurationError(f"KLEIDI_CONFIG: cannot read {path}: {error.strerror}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigurationError(f"KLEIDI_CONFIG: {path} is not valid TOML ({error})") from None
+
+
 def _parse(raw: str, default, name: str):
     """Parse an environment value to the type of its default."""
     if isinstance(default, bool):
         if raw.lower() not in {"1", "0", "true", "false", "yes", "no"}:
-            raise ValueError(f"KLEIDI_{name} must be true or false, not {raw!r}")
+            raise ConfigurationError(f"KLEIDI_{name} must be true or false, not {raw!r}")
         return raw.lower() in {"1", "true", "yes"}
-    if isinstance(default, int):
-        return int(raw)
+    if isinstance(default, int | float):
+        kind = type(default)
+        try:
+            return kind(raw)
+        except ValueError:
+            form = "a whole number" if kind is int else "a number"
+            raise ConfigurationError(f"KLEIDI_{name} must be {form}, not {raw!r}") from None
     if isinstance(default, list | dict):
-        value = json.loads(raw)
+        form = f"a JSON {'array' if isinstance(default, list) else 'object'}"
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            raise ConfigurationError(f"KLEIDI_{name} must be {form}, not {raw!r}") from None
         if not isinstance(value, type(default)):
-            raise ValueError(f"KLEIDI_{name} must be a JSON {type(default).__name__}")
+            raise ConfigurationError(f"KLEIDI_{name} must be {form}")
         return value
     return raw
 

@@ -10,6 +10,8 @@ import sqlalchemy as sa
 from flask import Flask, current_app, g
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from idp.config import ConfigurationError
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -93,7 +95,12 @@ def init_app(app: Flask) -> None:
         # A database host that does not answer at all ends a request in 503 (idp.outages),
         # not in a browser waiting for the kernel's TCP timeout.
         options["connect_args"] = {"connect_timeout": app.config["DATABASE_CONNECT_TIMEOUT_SECONDS"]}
-    engine = make_engine(url, **options)
+    try:
+        engine = make_engine(url, **options)
+    except sa.exc.ArgumentError as error:
+        raise ConfigurationError(
+            "KLEIDI_DATABASE_URL must be an SQLAlchemy URL such as "
+            f"postgresql+psycopg://user@host/kleidi ({error})") from None
     app.extensions["kleidi.db"] = sessionmaker(engine, expire_on_commit=False)
     # Connections of their own, each statement committed by itself (see ``write_alone``):
     # switching a session connection to autocommit and back costs more than the statement.

@@ -15,6 +15,8 @@ from typing import NamedTuple, Protocol
 import redis
 from flask import Flask, current_app
 
+from idp.config import ConfigurationError
+
 
 class Issue(NamedTuple):
     """What :meth:`Store.redeem` puts when the value it replaced qualifies: ``value`` with the
@@ -229,7 +231,12 @@ def init_app(app: Flask) -> None:
     """Attach the configured store to the app."""
     prefix = app.config["STORE_PREFIX"]
     if app.config["REDIS_URL"]:
-        app.extensions["kleidi.store"] = RedisStore(app.config["REDIS_URL"], prefix)
+        try:
+            app.extensions["kleidi.store"] = RedisStore(app.config["REDIS_URL"], prefix)
+        except ValueError as error:
+            raise ConfigurationError(
+                "KLEIDI_REDIS_URL must be redis://host:port/db, rediss://..., unix://... or "
+                f"redis+sentinel://host:port[,host:port]/service/db ({error})") from None
     else:
         app.extensions["kleidi.store"] = MemoryStore(prefix)
 
