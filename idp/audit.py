@@ -1,4 +1,7 @@
-"""The audit log: security events, append-only, never holding a secret."""
+"""The audit log: security events, append-only, never holding a secret.
+
+An event is a row written in the same transaction as the change it describes, and a log line
+written only once that transaction has committed: a change rolled back leaves neither."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask import has_request_context, request
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from idp import clock, db
 from idp.db import Base
@@ -48,6 +51,22 @@ def record(event: str, *, account: Account | None = None, person: Person | None 
         ip=request.remote_addr if has_request_context() else None,
         detail=detail,
     )
-    db.session().add(entry)
-    log.info(event, extra={"audit": {"account_id": entry.account_id, "actor": actor, **detail}})
+    session = db.session()
+    session.add(entry)
+    session.info.setdefault(_PENDING, []).append(
+        (event, {"account_id": entry.account_id, "actor": actor, **detail}))
     return entry
+
+
+_PENDING = "kleidi.audit.pending"
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _log_committed(session: Session) -> None:
+    for event, fields in session.info.pop(_PENDING, []):
+        log.info(event, extra={"audit": fields})
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    session.info.pop(_PENDING, None)
