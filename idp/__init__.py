@@ -34,6 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
         jsonlog,
         login,
         messaging,
+        metrics,
         navigation,
         oidc,
         ops,
@@ -47,6 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
     from selfservice import activation, mypassword
 
     jsonlog.configure(app.config["LOG_LEVEL"], text=app.config.get("LOG_FORMAT") == "text")
+    metrics.init_app(app)  # first: its clock starts before any other hook runs
     db.init_app(app)
     store.init_app(app)
     sessions.init_app(app)

@@ -10,9 +10,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask import has_request_context, request
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-from idp import clock, db
+from idp import clock, db, metrics
 from idp.db import Base
 from idp.identity.models import Account, Person
 
@@ -51,22 +51,12 @@ def record(event: str, *, account: Account | None = None, person: Person | None 
         ip=request.remote_addr if has_request_context() else None,
         detail=detail,
     )
-    session = db.session()
-    session.add(entry)
-    session.info.setdefault(_PENDING, []).append(
-        (event, {"account_id": entry.account_id, "actor": actor, **detail}))
+    db.session().add(entry)
+    fields = {"account_id": entry.account_id, "actor": actor, **detail}
+    db.after_commit(lambda: _committed(event, fields))
     return entry
 
 
-_PENDING = "kleidi.audit.pending"
-
-
-@sa.event.listens_for(Session, "after_commit")
-def _log_committed(session: Session) -> None:
-    for event, fields in session.info.pop(_PENDING, []):
-        log.info(event, extra={"audit": fields})
-
-
-@sa.event.listens_for(Session, "after_rollback")
-def _forget_rolled_back(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+def _committed(event: str, fields: dict) -> None:
+    log.info(event, extra={"audit": fields})
+    metrics.audit_committed(event)

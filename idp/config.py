@@ -440,11 +440,17 @@ class Defaults:
     OUTAGE_RETRY_AFTER_SECONDS = 30
     #: Seconds to wait for a new PostgreSQL connection before the request answers 503.
     DATABASE_CONNECT_TIMEOUT_SECONDS = 5
+    #: /metrics answers a request with "Authorization: Bearer <this>" (empty: no token)...
+    METRICS_TOKEN = ""
+    #: ...or from an address in these networks (e.g. ["10.0.5.0/24"]: the monitoring network;
+    #: behind a proxy, the address it forwards). Neither set: /metrics does not exist.
+    METRICS_NETWORKS = []
 
 
 #: Settings that hold secrets: never logged, never shown.
 SECRET_SETTINGS = {"SECRET_KEY", "PAIRWISE_SECRET", "SMTP_URL", "SMS_HTTP_AUTH",
                    "MFA_SECRET_KEY", "ACADEMIC_ID_ISSUER_AUTH", "WEBHOOKS"}
+SECRET_SETTINGS |= {"METRICS_TOKEN"}
 
 
 def defaults() -> dict:

@@ -195,6 +195,26 @@ def _on_driver(engine: sa.Engine, statement, params: dict, result):
         pooled.close()
 
 
+def after_commit(callback) -> None:
+    """Call ``callback()`` once the session's current transaction commits; never if it rolls
+    back (log lines and counters that must not tell of a change that did not happen)."""
+    session().info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+_AFTER_COMMIT = "kleidi.after_commit"
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _run_after_commit(committed: Session) -> None:
+    for callback in committed.info.pop(_AFTER_COMMIT, []):
+        callback()
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def _forget_after_commit(rolled_back: Session) -> None:
+    rolled_back.info.pop(_AFTER_COMMIT, None)
+
+
 @contextmanager
 def transaction():
     """Commit what the block does, or roll all of it back."""

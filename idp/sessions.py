@@ -219,7 +219,7 @@ def bump_epoch(account: Account) -> None:
 
 
 #: Endpoints that answer without the session even while the store is down.
-WITHOUT_SESSION = {"ops.healthz", "ops.readyz", "ops.metrics", "static"}
+WITHOUT_SESSION = {"ops.healthz", "ops.readyz", "metrics.metrics", "static"}
 
 
 def _check_epoch() -> None:

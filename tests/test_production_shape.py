@@ -20,6 +20,7 @@ from email import message_from_bytes
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 from aiosmtpd.controller import Controller
 from joserfc import jwt
 from joserfc.jwk import KeySet
@@ -311,3 +312,23 @@ def test_redis_then_postgresql_stopped_give_the_coded_503_through_nginx(shape):
         log = instance.log.read_text()
         assert "Request finalizing failed" not in log
         assert "Traceback" not in log, log[log.find("Traceback") - 1500:][:4000]
+
+
+def test_metrics_add_up_the_workers_of_an_instance(shape):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    token = shape["settings"]["METRICS_TOKEN"]
+    for _ in range(20):
+        assert requests.get(shape["a"] + "/healthz", timeout=10).status_code == 200
+    for _ in range(3):  # whichever worker answers the scrape reads every worker's counts
+        text = requests.get(shape["a"] + "/metrics", timeout=10,
+                            headers={"Authorization": f"Bearer {token}"}).text
+        counted = sum(sample.value for family in text_string_to_metric_families(text)
+                      for sample in family.samples
+                      if sample.name == "kleidi_http_requests_total"
+                      and sample.labels["endpoint"] == "ops.healthz")
+        assert counted >= 20
+    assert requests.get(shape["a"] + "/metrics", timeout=10).status_code == 404
+    # nginx does not pass /metrics on to the public
+    assert Browser(shape["public"], shape["cert"]).get(
+        "/metrics", headers={"Authorization": f"Bearer {token}"}).status_code == 403

@@ -47,6 +47,10 @@ def init_app(app: Flask) -> None:
     messaging.add_housekeeping(app, refresh.start_due_refreshes)
     interactions.register_logout(app, logout.logout_from_idp)
     outage.init_app(app)
+    from idp import metrics_state
+    from idp.saml import source_metrics
+
+    metrics_state.add_state(app, source_metrics.metadata_state)
 
 
 def prepare(app: Flask) -> None:
