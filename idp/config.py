@@ -33,7 +33,8 @@ class Defaults:
     SECRET_KEY = ""
     #: SQLAlchemy URL. Empty: SQLite in instance/kleidi.sqlite3.
     DATABASE_URL = ""
-    #: Redis URL. Empty: an in-process store (one process only).
+    #: Redis URL (redis://host:6379/0, or redis+sentinel://host:26379,host2:26379/service/0
+    #: for the master the Sentinels name). Empty: an in-process store (one process only).
     REDIS_URL = ""
     #: Prefix of every key Kleidi writes to the store.
     STORE_PREFIX = "kleidi:"

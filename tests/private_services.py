@@ -132,3 +132,26 @@ def private_redis(*extra: str):
         yield server
     finally:
         server.remove()
+
+
+class PrivateSentinel:
+    """A redis-server in Sentinel mode watching ``master_port`` as ``service``, deciding alone
+    (quorum 1) and quickly (down after 1 s)."""
+
+    def __init__(self, master_port: int, service: str = "kleidi"):
+        self.folder = Path(tempfile.mkdtemp(prefix="kleidi-sentinel-"))
+        self.port = free_port()
+        config = self.folder / "sentinel.conf"
+        config.write_text(
+            f"port {self.port}\nbind 127.0.0.1\ndir {self.folder}\n"
+            f"sentinel monitor {service} 127.0.0.1 {master_port} 1\n"
+            f"sentinel down-after-milliseconds {service} 1000\n"
+            f"sentinel failover-timeout {service} 5000\n")
+        self.process = subprocess.Popen([REDIS_SERVER, str(config), "--sentinel"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_redis(self.port)
+
+    def remove(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        shutil.rmtree(self.folder, ignore_errors=True)
