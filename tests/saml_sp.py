@@ -35,7 +35,8 @@ class IndependentSP:
     """One python3-saml SP at https://<host>/, with its own keys in `folder`."""
 
     def __init__(self, host: str, idp_metadata: str, folder: Path, *, sign_requests=False,
-                 want_encrypted=False, security: dict | None = None):
+                 want_encrypted=False, security: dict | None = None,
+                 slo_binding: str = C.BINDING_HTTP_REDIRECT):
         self.host = host
         self.entity_id = f"https://{host}/metadata"
         self.acs = f"https://{host}/acs"
@@ -44,6 +45,7 @@ class IndependentSP:
         self.sign_requests = sign_requests
         self.want_encrypted = want_encrypted
         self.security = security  # replaces the whole section: None keeps the tests' own
+        self.slo_binding = slo_binding
         self.idp = OneLogin_Saml2_IdPMetadataParser.parse(idp_metadata)
         self.idp_post = OneLogin_Saml2_IdPMetadataParser.parse(
             idp_metadata, required_sso_binding=C.BINDING_HTTP_POST)
@@ -56,7 +58,7 @@ class IndependentSP:
             "sp": {
                 "entityId": self.entity_id,
                 "assertionConsumerService": {"url": self.acs, "binding": C.BINDING_HTTP_POST},
-                "singleLogoutService": {"url": self.sls, "binding": C.BINDING_HTTP_REDIRECT},
+                "singleLogoutService": {"url": self.sls, "binding": self.slo_binding},
                 "NameIDFormat": C.NAMEID_PERSISTENT,
                 "x509cert": cert_body(self.cert), "privateKey": self.key.read_text(),
             },
@@ -127,6 +129,22 @@ class IndependentSP:
         auth = OneLogin_Saml2_Auth(self._request({}, get, "/sls"), self.settings())
         answer = auth.process_slo(request_id=self.last_request_id,
                                   delete_session_cb=lambda: None)
+        return auth.get_errors(), answer
+
+
+    def handle_posted_logout_request(self, message: str) -> tuple[list[str], str | None]:
+        """A LogoutRequest the IdP sent by the HTTP-POST binding (python3-saml processes only
+        the Redirect binding's): its XML signature checked against the IdP's metadata
+        certificate, then processed as python3-saml would; (errors, answer URL)."""
+        xml = base64.b64decode(message)
+        idp = self.idp["idp"]
+        certificate = idp.get("x509cert") or idp["x509certMulti"]["signing"][0]
+        if not OneLogin_Saml2_Utils.validate_sign(xml, cert=certificate,
+                                                  xpath="/samlp:LogoutRequest/ds:Signature"):
+            return ["the LogoutRequest's signature does not verify"], None
+        get = {"SAMLRequest": OneLogin_Saml2_Utils.deflate_and_base64_encode(xml)}
+        auth = OneLogin_Saml2_Auth(self._request({}, get, "/sls"), self.settings())
+        answer = auth.process_slo(delete_session_cb=lambda: None)
         return auth.get_errors(), answer
 
 

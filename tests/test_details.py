@@ -104,7 +104,7 @@ def test_head_is_answered_like_get(client):
         assert head.data == b"" and head.headers["Content-Length"] == get.headers["Content-Length"]
 
 
-def _kleidi(*args, database="sqlite://", keys=""):
+def _kleidi(*args, keys: str, database="sqlite://"):
     return subprocess.run([sys.executable, "-c", "from idp.cli import main; main()", *args],
                           capture_output=True, text=True, timeout=120, check=False,
                           env={"PATH": "/usr/bin:/bin", "KLEIDI_ENV": "testing",
@@ -112,8 +112,8 @@ def _kleidi(*args, database="sqlite://", keys=""):
                                "KLEIDI_PAIRWISE_SECRET": "y", "KLEIDI_KEYS_DIR": keys})
 
 
-def test_kleidi_help_shows_kleidis_commands_not_flasks_options():
-    result = _kleidi("--help")
+def test_kleidi_help_shows_kleidis_commands_not_flasks_options(tmp_path):
+    result = _kleidi("--help", keys=str(tmp_path))
     assert result.returncode == 0, result.stderr
     for command in ("init", "serve", "registry", "account", "worker", "outbox"):
         assert re.search(rf"^  {command} ", result.stdout, re.M), command

@@ -10,11 +10,13 @@ own browser downloads are never used. Without a browser the test is skipped, say
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 import requests
 from conftest import CHROMIUM
 from onelogin.saml2.auth import OneLogin_Saml2_Auth
+from onelogin.saml2.constants import OneLogin_Saml2_Constants as C
 from saml_fixtures import RELEASE
 from saml_sp import IndependentSP, set_policy
 from saml_support import make_keypair
@@ -33,18 +35,35 @@ def metadata_folder(app, tmp_path):
     return folder
 
 
-@pytest.fixture
-def services(app, metadata_folder, live_app, tmp_path):
-    """Two SPs registered with the live IdP (its metadata read over HTTP)."""
+@pytest.fixture(params=[C.BINDING_HTTP_REDIRECT, C.BINDING_HTTP_POST], ids=["redirect", "post"])
+def services(app, metadata_folder, live_app, tmp_path, request):
+    """Two SPs registered with the live IdP (its metadata read over HTTP); the second takes
+    logout messages by the binding of the test's parameter (inside the logout page's frame,
+    a POST-binding form must still submit itself)."""
     folder = metadata_folder
     metadata = requests.get(f"{live_app}/saml/metadata", timeout=10).text
     found = []
-    for host in ("one.example.org", "two.example.org"):
-        sp = IndependentSP(host, metadata, tmp_path)
+    for host, slo_binding in (("one.example.org", C.BINDING_HTTP_REDIRECT),
+                              ("two.example.org", request.param)):
+        sp = IndependentSP(host, metadata, tmp_path, slo_binding=slo_binding)
         (folder / f"{host}.xml").write_text(sp.metadata())
         set_policy(app, sp.entity_id, attributes=RELEASE)
         found.append(sp)
+    for sp in found:
+        _wait_until_known(sp)
     return found
+
+
+def _wait_until_known(sp, seconds: float = 30) -> None:
+    """The served IdP reads new metadata in the background: wait until it takes this SP's
+    requests (a login redirect rather than SAML-001, unknown SP)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        answer = requests.get(sp.login_redirect(), allow_redirects=False, timeout=10)
+        if answer.status_code == 302:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the IdP never read the metadata of {sp.host}")
 
 
 class ServiceSide:
@@ -74,7 +93,10 @@ class ServiceSide:
             return Response(f"<h1>signed in at {sp.host}</h1>", mimetype="text/html")
         if request.path != "/sls":
             return Response("not here", status=404)  # the browser's favicon.ico
-        errors, answer = sp.handle_logout_message(request.url)
+        if request.method == "POST":
+            errors, answer = sp.handle_posted_logout_request(request.form["SAMLRequest"])
+        else:
+            errors, answer = sp.handle_logout_message(request.url)
         self.logout_errors[sp.host] = errors
         return redirect(answer) if answer else Response("<h1>logged out</h1>", mimetype="text/html")
 

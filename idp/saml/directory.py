@@ -7,8 +7,8 @@ for one entity when it is first met (``idp.saml.mdq``). The first three make an
 :class:`Index`: a dict from entityID to an immutable Provider, with the release policies
 applied (``idp.saml.index``). A look-up is one dict access.
 
-A server process builds the index when the app is created (``prepare``: before gunicorn forks
-its workers with ``--preload``, so they share it) and then keeps it current from a background
+A server process builds the index when the app is created (``prepare``: each worker of
+``kleidi serve``, before it accepts a connection) and then keeps it current from a background
 thread, which rebuilds only the parts whose version changed and swaps the new index in with
 one assignment: a request never waits for a parse. Elsewhere (commands, tests) the index is
 built on first use and checked at most every SAML_METADATA_CHECK_SECONDS (0: on every use).
