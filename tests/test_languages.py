@@ -54,7 +54,7 @@ def test_every_error_code_is_documented_in_both_languages(app):
 
 def _user_pages(app) -> list[str]:
     """Every page a person can open without parameters (protocol and JSON endpoints aside)."""
-    skip = ("/static", "/healthz", "/readyz", "/lang", "/.well-known", "/saml", "/oidc", "/jwks",
+    skip = ("/static", "/healthz", "/readyz", "/metrics", "/lang", "/.well-known", "/saml", "/oidc", "/jwks",
             "/brand.css", "/favicon.ico")
     return sorted(
         rule.rule for rule in app.url_map.iter_rules()
