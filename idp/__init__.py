@@ -44,8 +44,10 @@ def create_app(config: dict | None = None) -> Flask:
         store,
     )
     from idp.identity import init_app as identity_init_app
+    from idp.identity.applications import init_app as applications_init_app
     from idp.mfa import second_step
     from selfservice import activation, mypassword
+    from selfservice import applications as staff_applications
 
     jsonlog.configure(app.config["LOG_LEVEL"], text=app.config.get("LOG_FORMAT") == "text")
     metrics.init_app(app)  # first: its clock starts before any other hook runs
@@ -64,11 +66,16 @@ def create_app(config: dict | None = None) -> Flask:
     second_step.init_app(app)
     cli.init_app(app)
     identity_init_app(app)
+    applications_init_app(app)
     messaging.init_app(app)
     activation.init_app(app)
     mypassword.init_app(app)
+    staff_applications.init_app(app)
     saml.init_app(app)
     oidc.init_app(app)
+    import manage
+
+    manage.init_app(app)
     app.wsgi_app = HeadAsGet(app.wsgi_app)
     if app.config["PROXY_COUNT"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"],

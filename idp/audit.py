@@ -9,7 +9,7 @@ import logging
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp import clock, db, metrics
@@ -42,7 +42,13 @@ def _audit_is_append_only(_mapper, _connection, _target):
 
 def record(event: str, *, account: Account | None = None, person: Person | None = None,
            actor: str = "user", **detail) -> AuditEvent:
-    """Add an event to the current transaction (the caller commits with its own changes)."""
+    """Add an event to the current transaction (the caller commits with its own changes).
+
+    In a request, the request id (the one in the log lines and on error pages) is kept in
+    ``detail["request_id"]``, so an operator's action can be traced from its page to its logs.
+    """
+    if has_request_context() and g.get("request_id") and "request_id" not in detail:
+        detail["request_id"] = g.request_id
     entry = AuditEvent(
         event=event,
         account_id=account.id if account else None,

@@ -103,6 +103,10 @@ def demo_command(as_json: bool):
     click.echo("Demo registry loaded. Demo accounts (new passwords each run):")
     for item in credentials:
         click.echo(f"  {item['username']:<16} {item['password']}  ({item['role']})")
+    application = demo.pending_application()
+    click.echo(f"A staff application ({application['status']}): {application['serial']}, "
+               f"secret {application['secret']} (follow it at /apply/status; "
+               "`kleidi applications show` it)")
 
 
 @click.group(name="account")

@@ -313,8 +313,10 @@ class Defaults:
     CONTACT_FLOW_SECONDS = 15 * 60
 
     # -- Activation, PINs, passwords and messages (self-service) ---------------------------
-    #: Roles that can activate an account online (the activation page's choices).
-    ACTIVATION_ROLES = ["student"]
+    #: Roles that can activate an account online (the activation page's choices): "student"
+    #: (the student registry) and "staff" (the HR registry's roles, with a mobile or an email
+    #: on record; those without one are told to apply for an account instead).
+    ACTIVATION_ROLES = ["student", "staff"]
     #: An activation must be finished within this long of starting it (longer than a PIN
     #: lives, shorter than an idle session, which holds the flow's binding to the browser).
     ACTIVATION_FLOW_SECONDS = 25 * 60
@@ -435,6 +437,39 @@ class Defaults:
     #: Requests one process may send to MDQ services per minute (forged issuers cannot turn
     #: the IdP into a flood against the federation's service).
     SAML_MDQ_FETCHES_PER_MINUTE = 60
+
+    # -- Staff applications and the account office (idp.identity.applications) -----------
+    #: Roles that staff and other members apply for online (every staff role: ΕΕΠ is
+    #: teaching_staff and ΠΔ 407/80 lecturer_407, two roles with different validity).
+    APPLICATION_ROLES = ["faculty", "emeritus", "staff", "teaching_staff", "lecturer_407",
+                         "academic_fellow", "teaching_experience", "postdoc", "researcher",
+                         "contractor", "collaborator"]
+    #: Roles whose application gives the contract period and the supervising faculty member.
+    APPLICATION_CONTRACT_ROLES = ["contractor", "collaborator"]
+    #: Identity documents the office checks in person (the application names one of them).
+    APPLICATION_DOCUMENTS = ["id_card", "passport", "residence_permit"]
+    #: Evidence the office must see, per role, besides the identity document, before the
+    #: account is handed over ("*": every role). Contractors: a solemn declaration of the
+    #: kind and duration of the collaboration and the university's certificate of the role.
+    APPLICATION_EVIDENCE = {"contractor": ["solemn_declaration", "role_certificate"],
+                            "collaborator": ["solemn_declaration", "role_certificate"]}
+    #: Applications one client address may submit per hour.
+    APPLICATIONS_PER_IP_HOUR = 10
+    #: Status look-ups (serial and secret) per client address, and per serial, per hour.
+    APPLICATION_STATUS_LOOKUPS_PER_IP_HOUR = 20
+    APPLICATION_STATUS_LOOKUPS_PER_SERIAL_HOUR = 10
+    #: The hand-over's one-time set-password link (and the code printed with it) works once
+    #: and only this long.
+    HANDOVER_LINK_SECONDS = 72 * 3600
+    #: Set-password codes tried per client address per hour (right or wrong).
+    HANDOVER_CODE_TRIES_PER_IP_HOUR = 20
+    #: Staff usernames: str.format fields {given}, {family} (Latin letters, lower case) and
+    #: {given_initial}; a number is added when taken. No username is ever issued twice.
+    STAFF_USERNAME_PATTERN = "{given_initial}{family}"
+    STAFF_USERNAME_MAX_LENGTH = 20
+    #: One personal account per person: when its affiliations entitle it to several domains
+    #: (ROLE_DOMAINS), the first of these wins (a staff member who is also a student).
+    DOMAIN_PRECEDENCE = ["example.edu", "upnet.example.edu"]
 
     # -- Reliability: outages, readiness, metrics, shared keys ---------------------------
     #: The Retry-After (seconds) of the 503 answered while the database or the store is down.

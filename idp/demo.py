@@ -102,7 +102,8 @@ def load(seed: int = 2026) -> list[dict]:
     registry.import_rows("hr", list(enumerate(staff, start=1)), actor="demo")
     chosen = [("students", students[0]["registrationID"]),
               ("students", students[1]["registrationID"]),
-              ("hr", staff[0]["registrationID"]), ("hr", staff[3]["registrationID"])]
+              ("hr", staff[0]["registrationID"]), ("hr", staff[3]["registrationID"]),
+              ("hr", staff[STAFF_ROLES.index("contractor")]["registrationID"])]
     credentials = [_activate(source, registration) for source, registration in chosen]
     db.session().commit()
     return credentials
@@ -161,3 +162,31 @@ def _new_account(record: RegistryRecord) -> Account:
     session.add(account)
     session.flush()
     return account
+
+
+# -- Staff applications: an application waiting for the account office -------------------
+DEMO_APPLICANT = {
+    "role": "collaborator", "given_name_el": "Ιωάννα", "family_name_el": "Βασιλείου",
+    "given_name_en": "Ioanna", "family_name_en": "Vasileiou", "father_name": "Νίκος",
+    "unit": "Εργαστήριο Ψηφιακών Βιβλιοθηκών", "email": "ioanna.vasileiou@example.org",
+    "mobile": "+306955501234", "amka": None, "document_kind": "passport",
+    "document_number": "AB1234567", "contract_start": date(2026, 1, 1),
+    "contract_end": date(2027, 12, 31), "supervisor": "Γιώργος Παπαδόπουλος",
+}
+
+
+def pending_application() -> dict:
+    """The demo's application waiting for the office, with a fresh status secret each run
+    (the office then approves, verifies and hands it over: see docs/staff.md)."""
+    from idp.identity.applications import codewords, submission
+    from idp.identity.applications.models import Application
+
+    found = db.session().scalar(sa.select(Application).where(
+        Application.email == DEMO_APPLICANT["email"]).order_by(Application.id.desc()).limit(1))
+    if found is None:
+        found, secret = submission.submit(dict(DEMO_APPLICANT), language="el", ip=None)
+    else:
+        secret = codewords.new(4)
+        found.secret_digest = codewords.digest(submission.SECRET_PURPOSE, secret)
+        db.session().commit()
+    return {"serial": found.serial, "secret": secret, "status": found.status}

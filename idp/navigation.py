@@ -11,18 +11,21 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, url_for
 
 
-def add_link(app: Flask, endpoint: str, label, *, signed_in: bool = False, order: int = 50):
-    """Show a link to ``endpoint`` on the login page (or, with ``signed_in``, the home page)."""
+def add_link(app: Flask, endpoint: str, label, *, signed_in: bool = False, order: int = 50,
+             shown=None):
+    """Show a link to ``endpoint`` on the login page (or, with ``signed_in``, the home page);
+    with ``shown`` (a callable), only while ``shown()`` is true."""
     links = app.extensions.setdefault("kleidi.links", [])
-    links.append((order, endpoint, label, signed_in))
+    links.append((order, endpoint, label, signed_in, shown))
     links.sort(key=lambda item: item[0])
 
 
 def links(signed_in: bool = False) -> list[dict]:
     return [
         {"url": url_for(endpoint), "label": label}
-        for _order, endpoint, label, for_signed_in in current_app.extensions.get("kleidi.links", [])
-        if for_signed_in == signed_in
+        for _order, endpoint, label, for_signed_in, shown
+        in current_app.extensions.get("kleidi.links", [])
+        if for_signed_in == signed_in and (shown is None or shown())
     ]
 
 

@@ -352,3 +352,16 @@ def live_app(app, tmp_path):
     with kleidi_serve(given, tmp_path) as server:
         app.config.update(SERVER_NAME=server.base.removeprefix("http://"), BASE_URL=server.base)
         yield server.base
+
+
+@pytest.fixture
+def make_operator(app, clock, make_account):
+    """``make_operator(*roles, second_factor=True)``: an active account with these operator
+    roles and an enrolled TOTP app; ``.client()`` is a client signed in with password and
+    code, ``.username``, ``.secret`` (see tests/manage_support.py)."""
+    from manage_support import make
+
+    def factory(*roles: str, **options):
+        return make(app, clock, make_account, *roles, **options)
+
+    return factory

@@ -15,7 +15,7 @@ KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None,
 
 def _source_messages() -> dict[str, str]:
     found = {}
-    for folder in ("idp", "selfservice", "templates"):
+    for folder in ("idp", "selfservice", "manage", "templates"):
         for filename, _line, message, _comments, _context in extract_from_dir(
             ROOT / folder, METHODS, keywords=KEYWORDS,
             options_map={"**.html": {"extensions": "jinja2.ext.do"}},
@@ -54,8 +54,9 @@ def test_every_error_code_is_documented_in_both_languages(app):
 
 def _user_pages(app) -> list[str]:
     """Every page a person can open without parameters (protocol and JSON endpoints aside)."""
-    skip = ("/static", "/healthz", "/readyz", "/metrics", "/lang", "/.well-known", "/saml", "/oidc", "/jwks",
-            "/brand.css", "/favicon.ico")
+    skip = ("/static", "/healthz", "/readyz", "/metrics", "/lang", "/.well-known", "/saml",
+            "/oidc", "/jwks", "/brand.css", "/favicon.ico",
+            "/manage")  # operators only: tests/test_manage_*.py render each in both languages
     return sorted(
         rule.rule for rule in app.url_map.iter_rules()
         if "GET" in rule.methods and not rule.arguments and not rule.rule.startswith(skip)
@@ -71,6 +72,7 @@ REDIRECTS = {
     "/account/second-factor/recovery-codes": ("/login", "/account/second-factor"),
     "/account/second-factor/remove": ("/login", "/account/second-factor"),
     "/account/second-factor/setup": ("/login", "/account/second-factor"),
+    "/apply/submitted": ("/apply/", "/apply/"),  # only right after applying
 }
 
 

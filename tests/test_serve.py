@@ -119,6 +119,9 @@ def test_several_workers_share_state_through_redis_only(app, base_settings, tmp_
         with kleidi_serve({**settings, "STORE_PREFIX": app.config["STORE_PREFIX"]}, tmp_path,
                           "--workers", "2") as server:
             assert requests.get(server.base + "/readyz", timeout=30).status_code == 200
+            deadline = time.monotonic() + 60  # the first worker may answer before the second starts
+            while server.output().count("Started worker") < 2 and time.monotonic() < deadline:
+                time.sleep(0.2)
             assert server.output().count("Started worker") == 2
         return
     refused = subprocess.run([str(KLEIDI), "serve", "--workers", "2", "--port", "9"],

@@ -138,3 +138,6 @@ def init_app(app: Flask) -> None:
     group.add_command(account_extend)
     if "show" not in group.commands:
         group.add_command(account_show)
+    from idp.identity import operator_cli
+
+    operator_cli.init_app(app)

@@ -22,7 +22,7 @@ from flask import current_app
 
 from idp import audit, clock, db
 from idp.audit import AuditEvent
-from idp.identity import accounts, lifecycle, validity
+from idp.identity import accounts, domains, lifecycle, validity
 from idp.identity.models import Account, Affiliation, Person, RegistryRecord
 
 
@@ -92,6 +92,8 @@ def reconcile(record: RegistryRecord, changes: Changes) -> None:
             accounts.enable(account, f"registry: {status or 'active'}", changes.actor)
             changes.add("account_enabled", record, person, username=account.username)
         validity.refresh(account)
+        if started:
+            domains.refresh(account, actor=changes.actor)
         if started and lifecycle.reinstate(account, actor=changes.actor, reason="registry"):
             changes.add("account_reinstated", record, person, username=account.username)
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import Mapped, mapped_column
 
-from idp import db
+from idp import clock, db
+from idp.db import Base
 from idp.identity.models import Account
 
 _GREEK_TO_LATIN = str.maketrans({
@@ -21,6 +24,16 @@ _GREEK_TO_LATIN = str.maketrans({
     "ι": "i", "κ": "k", "λ": "l", "μ": "m", "ν": "n", "ξ": "x", "ο": "o", "π": "p",
     "ρ": "r", "σ": "s", "ς": "s", "τ": "t", "υ": "y", "φ": "f", "χ": "ch", "ψ": "ps", "ω": "o",
 })
+
+
+class RetiredUsername(Base):
+    """A username an account no longer carries (after a transfer); it is never issued again."""
+
+    __tablename__ = "retired_username"
+
+    username: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"))
+    retired_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=clock.now)
 
 
 class UsernameError(ValueError):
@@ -39,8 +52,13 @@ def student_username(department_id: str, registration_id: str) -> str:
 
 
 def staff_username(given_name: str, family_name: str) -> str:
-    """First initial and family name in Latin letters, with a number if already taken."""
-    base = (_latin(given_name)[:1] + _latin(family_name))[:20] or "user"
+    """A new staff username from the Latin names under STAFF_USERNAME_PATTERN (by default
+    the first initial and the family name), with a number added when taken."""
+    config = current_app.config
+    given, family = _latin(given_name), _latin(family_name)
+    name = config["STAFF_USERNAME_PATTERN"].format(given=given, family=family,
+                                                   given_initial=given[:1])
+    base = name[:config["STAFF_USERNAME_MAX_LENGTH"]] or "user"
     candidate, number = base, 1
     while taken(candidate):
         number += 1
@@ -49,10 +67,12 @@ def staff_username(given_name: str, family_name: str) -> str:
 
 
 def taken(username: str) -> bool:
-    """True if any account, in any state, ever had this username (accounts are never deleted)."""
-    return db.session().scalar(
+    """True if any account, in any state, carries or ever carried this username (accounts
+    are never deleted; a username retired after a transfer is kept)."""
+    session = db.session()
+    return session.scalar(
         sa.select(sa.func.count()).select_from(Account).where(Account.username == username)
-    ) > 0
+    ) > 0 or session.get(RetiredUsername, username) is not None
 
 
 def _latin(text: str) -> str:

@@ -6,7 +6,7 @@ from alembic import context
 from idp import audit, consent, flows  # noqa: F401
 from idp.credentials import pins  # noqa: F401
 from idp.db import Base
-from idp.identity import extensions, lifecycle, models, services  # noqa: F401
+from idp.identity import extensions, lifecycle, models, operators, services  # noqa: F401
 from idp.messaging import outbox  # noqa: F401
 from idp.mfa import models as mfa_models  # noqa: F401
 from idp.oidc import models as oidc_models  # noqa: F401

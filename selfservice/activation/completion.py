@@ -7,28 +7,15 @@ password step so the person can try again.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import Mapped, mapped_column
 
 from idp import audit, clock, db, flows
-from idp.db import Base
 from idp.errors import KleidiError
-from idp.identity import accounts, issuer, sync
+from idp.identity import accounts, domains, issuer, sync, usernames
 from idp.identity.models import Account, Affiliation, Person, RegistryRecord
+from idp.identity.usernames import RetiredUsername
 from selfservice.activation import identity
-
-
-class RetiredUsername(Base):
-    """A username an account no longer carries (after a transfer); it is never issued again."""
-
-    __tablename__ = "retired_username"
-
-    username: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    account_id: Mapped[int] = mapped_column(sa.ForeignKey("account.id"))
-    retired_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=clock.now)
 
 
 def held_by_another(username: str, person: Person | None) -> bool:
@@ -58,7 +45,7 @@ def complete(flow: flows.Flow, password: str) -> Account:
                      registration=record.registration_id)
         flows.advance(flow, "done", username=account.username)
         # nothing personal outlives the flow; whether recovery can reach the person is shown
-        flow.data = {"username": account.username,
+        flow.data = {"username": account.username, "role": flow.data["role"],
                      "recovery": bool(account.mobile or account.external_email)}
         session.commit()
     except BaseException:
@@ -116,16 +103,19 @@ def _affiliation(person: Person, record: RegistryRecord) -> None:
         db.session().add(Affiliation(
             person_id=person.id, role=record.role, department_id=record.department_id,
             registration_id=record.registration_id, source_registry=record.source_registry,
-            registry_record_id=record.id, valid_from=clock.now().date(), status="active"))
+            registry_record_id=record.id, valid_from=clock.now().date(),
+            valid_through=record.contract_end, status="active"))
 
 
 def _account(person: Person, record: RegistryRecord, flow: flows.Flow,
              password: str) -> tuple[Account, bool]:
     """The person's one personal account: new, activated, or renamed after a transfer."""
     username = flow.data["username"]
-    account = db.session().scalar(sa.select(Account).where(
-        Account.person_id == person.id, Account.kind == "personal"))
+    account = personal_account(person)
     transfer = account is not None and account.username != username
+    if account is None and record.source_registry == "hr" and usernames.taken(username):
+        username = usernames.staff_username(record.first_name_en or record.first_name_el,
+                                            record.last_name_en or record.last_name_el)
     if account is None:
         account = Account(person_id=person.id, kind="personal", username=username)
         db.session().add(account)
@@ -135,6 +125,7 @@ def _account(person: Person, record: RegistryRecord, flow: flows.Flow,
                      new=username, reason="transfer")
         account.username = username
     account.domain = _domain(record.role)
+    domains.refresh(account, actor="activation")  # a person with several roles: precedence
     account.status, account.activated_at = "active", clock.now()
     account.mobile = record.mobile_phone if flow.data.get("consent_mobile") else None
     account.external_email = record.ext_email if flow.data.get("consent_email") else None
@@ -146,3 +137,20 @@ def _account(person: Person, record: RegistryRecord, flow: flows.Flow,
 def _domain(role: str) -> str:
     domains = current_app.config["ROLE_DOMAINS"]
     return domains.get(role, domains["*"])
+
+
+def is_transfer(person: Person, record: RegistryRecord) -> bool:
+    """True when ``record`` moves the person to another registration at the level they
+    already study at (another department: a new username); a new level (postgraduate,
+    doctoral) or a first studentship of a staff member keeps their account as it is."""
+    return db.session().scalar(sa.select(Affiliation.id).where(
+        Affiliation.person_id == person.id, Affiliation.role == record.role,
+        Affiliation.source_registry == record.source_registry,
+        sa.or_(Affiliation.registry_record_id.is_(None),
+               Affiliation.registry_record_id != record.id)).limit(1)) is not None
+
+
+def personal_account(person: Person) -> Account | None:
+    """The person's one personal account, if any."""
+    return db.session().scalar(sa.select(Account).where(
+        Account.person_id == person.id, Account.kind == "personal"))

@@ -19,7 +19,8 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from idp.credentials.password_policy import fold
 from selfservice.activation import identity
 
-ROLE_LABELS = {"student": _l("I am a student")}
+ROLE_LABELS = {"student": _l("I am a student"),
+               "staff": _l("I am faculty or staff (in the HR registry)")}
 
 
 #: Two-letter codes in CLDR that are no country: the EU, the euro area, the UN, "unknown",

@@ -76,11 +76,27 @@ def student_record(registration_id: str) -> RegistryRecord | None:
     return record
 
 
+def staff_record(registration_id: str) -> RegistryRecord | None:
+    """The HR registry's record with this registration number, if it is a staff role's."""
+    record = db.session().scalar(sa.select(RegistryRecord).where(
+        RegistryRecord.source_registry == "hr",
+        RegistryRecord.registration_id == registration_id.strip(),
+    ))
+    if record is None or not ROLES.get(record.role) or ROLES[record.role].student:
+        return None
+    return record
+
+
+#: The registry each activation role identifies against.
+RECORD_FINDERS = {"student": student_record, "staff": staff_record}
+
+
 def match(registration_id: str, *, mobile: str | None, email: str | None,
-          tin: str | None, tin_country: str) -> Match:
-    """Compare typed data to the registry. The contact must be the registry's own."""
+          tin: str | None, tin_country: str, role: str = "student") -> Match:
+    """Compare typed data to the registry of ``role``. The contact must be the registry's
+    own."""
     channel = "sms" if mobile else "email"
-    record = student_record(registration_id)
+    record = RECORD_FINDERS[role](registration_id)
     if record is None:
         return Match(None, channel, False)
     if mobile and mobile != record.mobile_phone:

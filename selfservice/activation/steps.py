@@ -25,7 +25,7 @@ from idp import audit, db, errors, flows, messaging
 from idp.credentials import pins
 from idp.credentials.password_policy import policy
 from idp.identity.models import RegistryRecord
-from idp.identity.usernames import UsernameError, student_username
+from idp.identity.usernames import UsernameError, staff_username, student_username
 from idp.store import store
 from selfservice.activation import completion, identity
 
@@ -135,7 +135,7 @@ def identify(flow: flows.Flow, *, registration_id: str, mobile: str | None, emai
     """
     started = time.monotonic()
     found = identity.match(registration_id, mobile=mobile, email=email, tin=tin,
-                           tin_country=tin_country)
+                           tin_country=tin_country, role=flow.data["role"])
     contact_key = pins.contact_key(mobile or email)
     flows.advance(flow, "pin_sent", record_id=found.record_id, channel=found.channel,
                   tin_ok=found.tin_ok, language=language, contact_key=contact_key)
@@ -195,6 +195,19 @@ def check_pin(flow: flows.Flow, candidate: str) -> str:
 
 
 def _username(flow: flows.Flow, record: RegistryRecord) -> str:
+    """A student's username from the registration; a staff member's the one their personal
+    account already has, or a new one from the Latin names (never one used before)."""
+    if record.source_registry == "hr":
+        person = identity.existing_person(record)
+        account = completion.personal_account(person) if person else None
+        if account is not None:
+            return account.username
+        return staff_username(record.first_name_en or record.first_name_el,
+                              record.last_name_en or record.last_name_el)
+    person = identity.existing_person(record)
+    account = completion.personal_account(person) if person else None
+    if account is not None and not completion.is_transfer(person, record):
+        return account.username  # one personal account: a new level or role keeps it
     try:
         return student_username(record.department_id or "", record.registration_id)
     except UsernameError:

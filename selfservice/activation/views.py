@@ -160,4 +160,5 @@ def password(flow_id):
 def done(flow_id):
     flow = _load(flow_id, "done")
     return render_template("activation/done.html", username=flow.data["username"],
-                           recovery=flow.data.get("recovery", True))
+                           recovery=flow.data.get("recovery", True),
+                           student=flow.data.get("role", "student") == "student")
