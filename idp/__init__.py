@@ -10,13 +10,14 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from idp import config as settings
 from idp.head_requests import HeadAsGet
+from idp.outages import Kleidi
 
 csrf = CSRFProtect()
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the application: configuration, extensions, then every area's blueprints."""
-    app = Flask(__name__, template_folder=str(settings.ROOT / "templates"),
+    app = Kleidi(__name__, template_folder=str(settings.ROOT / "templates"),
                 static_folder=str(settings.ROOT / "static"), instance_path=str(settings.ROOT / "instance"))
     app.config.update(settings.load(config))
     app.config.setdefault("INSTANCE_PATH", app.instance_path)
@@ -33,9 +34,11 @@ def create_app(config: dict | None = None) -> Flask:
         jsonlog,
         login,
         messaging,
+        metrics,
         navigation,
         oidc,
         ops,
+        outages,
         saml,
         sessions,
         store,
@@ -49,6 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
     from selfservice import relying_parties as rp_portal
 
     jsonlog.configure(app.config["LOG_LEVEL"], text=app.config.get("LOG_FORMAT") == "text")
+    metrics.init_app(app)  # first: its clock starts before any other hook runs
     db.init_app(app)
     store.init_app(app)
     sessions.init_app(app)
@@ -56,6 +60,7 @@ def create_app(config: dict | None = None) -> Flask:
     branding.init_app(app)
     csrf.init_app(app)
     errors.init_app(app)
+    outages.init_app(app)
     headers.init_app(app)
     navigation.init_app(app)
     app.register_blueprint(ops.bp)
@@ -94,11 +99,15 @@ def create_server_app() -> Flask:
     ``gc.freeze()`` moves it out of the collector's reach, so the collections that every
     request's garbage triggers no longer walk through all of it.
     """
-    from idp import saml
+    from idp import ops, outages, saml
 
     app = create_app()
     saml.prepare(app)
     with app.app_context():
+        try:
+            ops.check_migrations()  # /readyz then needs no Alembic check per call
+        except outages.CANDIDATES:
+            pass  # the database is down: /readyz says so, and reads them once it is back
         for prepare in app.extensions.get("kleidi.before_serving", []):
             prepare()  # what would otherwise be done on (and slow down) the first request
     gc.freeze()

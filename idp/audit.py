@@ -1,4 +1,7 @@
-"""The audit log: security events, append-only, never holding a secret."""
+"""The audit log: security events, append-only, never holding a secret.
+
+An event is a row written in the same transaction as the change it describes, and a log line
+written only once that transaction has committed: a change rolled back leaves neither."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import sqlalchemy as sa
 from flask import g, has_request_context, request
 from sqlalchemy.orm import Mapped, mapped_column
 
-from idp import clock, db
+from idp import clock, db, metrics
 from idp.db import Base
 from idp.identity.models import Account, Person
 
@@ -55,5 +58,11 @@ def record(event: str, *, account: Account | None = None, person: Person | None 
         detail=detail,
     )
     db.session().add(entry)
-    log.info(event, extra={"audit": {"account_id": entry.account_id, "actor": actor, **detail}})
+    fields = {"account_id": entry.account_id, "actor": actor, **detail}
+    db.after_commit(lambda: _committed(event, fields))
     return entry
+
+
+def _committed(event: str, fields: dict) -> None:
+    log.info(event, extra={"audit": fields})
+    metrics.audit_committed(event)

@@ -9,8 +9,11 @@ import sys
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+from flask_babel import force_locale
 
 from idp import db, demo, i18n, keys, migrate
+from idp.config import ConfigurationError
+from idp.credentials.password_policy import policy
 from idp.identity import accounts
 
 #: Commands that run as services: their logs go to a collector, as JSON lines.
@@ -34,6 +37,15 @@ class KleidiGroup(FlaskGroup):
                          load_dotenv=False, **kwargs)
         self.params = [param for param in self.params
                        if param.name not in {"app", "env_file", "debug"}]
+
+    def main(self, *args, **kwargs):
+        """A configuration that cannot be used ends any command with one line naming the
+        setting, and exit status 2 (as a wrong command-line option does)."""
+        try:
+            return super().main(*args, **kwargs)
+        except ConfigurationError as error:
+            click.echo(f"kleidi: configuration error: {error}", err=True)
+            sys.exit(2)
 
 
 @click.group(cls=KleidiGroup, create_app=_app)
@@ -117,6 +129,11 @@ def set_password(username: str):
     password = sys.stdin.readline().rstrip("\r\n")
     if not password:
         raise click.ClickException("no password on standard input")
+    problems = accounts.password_problems(account, password)
+    if problems:
+        with force_locale("en"):
+            reasons = " ".join(policy().messages(problems))
+        raise click.ClickException(f"password refused: {reasons}")
     accounts.set_password(account, password, actor="cli")
     db.session().commit()
     click.echo(f"password set for {account.username}")

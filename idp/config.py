@@ -33,7 +33,8 @@ class Defaults:
     SECRET_KEY = ""
     #: SQLAlchemy URL. Empty: SQLite in instance/kleidi.sqlite3.
     DATABASE_URL = ""
-    #: Redis URL. Empty: an in-process store (one process only).
+    #: Redis URL (redis://host:6379/0, or redis+sentinel://host:26379,host2:26379/service/0
+    #: for the master the Sentinels name). Empty: an in-process store (one process only).
     REDIS_URL = ""
     #: Prefix of every key Kleidi writes to the store.
     STORE_PREFIX = "kleidi:"
@@ -490,10 +491,22 @@ class Defaults:
     #: (ROLE_DOMAINS), the first of these wins (a staff member who is also a student).
     DOMAIN_PRECEDENCE = ["example.edu", "upnet.example.edu"]
 
+    # -- Reliability: outages, readiness, metrics, shared keys ---------------------------
+    #: The Retry-After (seconds) of the 503 answered while the database or the store is down.
+    OUTAGE_RETRY_AFTER_SECONDS = 30
+    #: Seconds to wait for a new PostgreSQL connection before the request answers 503.
+    DATABASE_CONNECT_TIMEOUT_SECONDS = 5
+    #: /metrics answers a request with "Authorization: Bearer <this>" (empty: no token)...
+    METRICS_TOKEN = ""
+    #: ...or from an address in these networks (e.g. ["10.0.5.0/24"]: the monitoring network;
+    #: behind a proxy, the address it forwards). Neither set: /metrics does not exist.
+    METRICS_NETWORKS = []
+
 
 #: Settings that hold secrets: never logged, never shown.
 SECRET_SETTINGS = {"SECRET_KEY", "PAIRWISE_SECRET", "SMTP_URL", "SMS_HTTP_AUTH",
                    "MFA_SECRET_KEY", "ACADEMIC_ID_ISSUER_AUTH", "WEBHOOKS"}
+SECRET_SETTINGS |= {"METRICS_TOKEN"}
 
 
 def defaults() -> dict:
@@ -506,13 +519,15 @@ def defaults() -> dict:
 
 
 def load(overrides: dict | None = None, environ: os._Environ | dict | None = None) -> dict:
-    """Build the configuration: defaults < KLEIDI_CONFIG file < KLEIDI_* env < overrides."""
+    """Build the configuration: defaults < KLEIDI_CONFIG file < KLEIDI_* env < overrides.
+
+    A value that cannot be read raises :class:`ConfigurationError` naming the setting and
+    the form it must have."""
     environ = os.environ if environ is None else environ
     config = defaults()
     path = environ.get("KLEIDI_CONFIG")
     if path:
-        with open(path, "rb") as handle:
-            config.update({key.upper(): value for key, value in tomllib.load(handle).items()})
+        config.update(_read_file(path))
     for name, default in list(config.items()):
         raw = environ.get(f"KLEIDI_{name}")
         if raw is not None:
@@ -521,18 +536,37 @@ def load(overrides: dict | None = None, environ: os._Environ | dict | None = Non
     return config
 
 
+def _read_file(path: str) -> dict:
+    try:
+        with open(path, "rb") as handle:
+            return {key.upper(): value for key, value in tomllib.load(handle).items()}
+    except OSError as error:
+        raise ConfigurationError(f"KLEIDI_CONFIG: cannot read {path}: {error.strerror}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigurationError(f"KLEIDI_CONFIG: {path} is not valid TOML ({error})") from None
+
+
 def _parse(raw: str, default, name: str):
     """Parse an environment value to the type of its default."""
     if isinstance(default, bool):
         if raw.lower() not in {"1", "0", "true", "false", "yes", "no"}:
-            raise ValueError(f"KLEIDI_{name} must be true or false, not {raw!r}")
+            raise ConfigurationError(f"KLEIDI_{name} must be true or false, not {raw!r}")
         return raw.lower() in {"1", "true", "yes"}
-    if isinstance(default, int):
-        return int(raw)
+    if isinstance(default, int | float):
+        kind = type(default)
+        try:
+            return kind(raw)
+        except ValueError:
+            form = "a whole number" if kind is int else "a number"
+            raise ConfigurationError(f"KLEIDI_{name} must be {form}, not {raw!r}") from None
     if isinstance(default, list | dict):
-        value = json.loads(raw)
+        form = f"a JSON {'array' if isinstance(default, list) else 'object'}"
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            raise ConfigurationError(f"KLEIDI_{name} must be {form}, not {raw!r}") from None
         if not isinstance(value, type(default)):
-            raise ValueError(f"KLEIDI_{name} must be a JSON {type(default).__name__}")
+            raise ConfigurationError(f"KLEIDI_{name} must be {form}")
         return value
     return raw
 

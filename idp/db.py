@@ -10,6 +10,8 @@ import sqlalchemy as sa
 from flask import Flask, current_app, g
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from idp.config import ConfigurationError
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -87,12 +89,23 @@ def _ping_when_idle(engine: sa.Engine) -> None:
 
 def init_app(app: Flask) -> None:
     """Create the app's engine and close the session at the end of every app context."""
-    engine = make_engine(database_url(app.config))
+    url = database_url(app.config)
+    options = {}
+    if not url.startswith("sqlite"):
+        # A database host that does not answer at all ends a request in 503 (idp.outages),
+        # not in a browser waiting for the kernel's TCP timeout.
+        options["connect_args"] = {"connect_timeout": app.config["DATABASE_CONNECT_TIMEOUT_SECONDS"]}
+    try:
+        engine = make_engine(url, **options)
+    except sa.exc.ArgumentError as error:
+        raise ConfigurationError(
+            "KLEIDI_DATABASE_URL must be an SQLAlchemy URL such as "
+            f"postgresql+psycopg://user@host/kleidi ({error})") from None
     app.extensions["kleidi.db"] = sessionmaker(engine, expire_on_commit=False)
     # Connections of their own, each statement committed by itself (see ``write_alone``):
     # switching a session connection to autocommit and back costs more than the statement.
-    app.extensions["kleidi.db.autocommit"] = make_engine(
-        database_url(app.config), isolation_level="AUTOCOMMIT")
+    app.extensions["kleidi.db.autocommit"] = make_engine(url, isolation_level="AUTOCOMMIT",
+                                                         **options)
     app.teardown_appcontext(_close_session)
 
 
@@ -180,6 +193,26 @@ def _on_driver(engine: sa.Engine, statement, params: dict, result):
         raise
     finally:
         pooled.close()
+
+
+def after_commit(callback) -> None:
+    """Call ``callback()`` once the session's current transaction commits; never if it rolls
+    back (log lines and counters that must not tell of a change that did not happen)."""
+    session().info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+_AFTER_COMMIT = "kleidi.after_commit"
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _run_after_commit(committed: Session) -> None:
+    for callback in committed.info.pop(_AFTER_COMMIT, []):
+        callback()
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def _forget_after_commit(rolled_back: Session) -> None:
+    rolled_back.info.pop(_AFTER_COMMIT, None)
 
 
 @contextmanager

@@ -15,6 +15,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from idp import metrics
+
 log = logging.getLogger(__name__)
 
 
@@ -80,6 +82,7 @@ def support_address(code: str) -> str:
 
 def render(entry: ErrorCode, status: int | None = None):
     """The error page for ``entry`` (HTML, with the support instructions)."""
+    metrics.error_shown(entry.code)
     body = render_template("errors/error.html", error=entry, request_id=g.get("request_id"))
     return body, status or entry.status
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -21,9 +22,19 @@ def alembic_config(connection=None) -> Config:
     return config
 
 
+#: The PostgreSQL advisory lock that serialises ``kleidi init`` runs (any number, fixed).
+ADVISORY_LOCK = 0x6B6C6569  # "klei"
+
+
 def upgrade() -> None:
-    """Bring the app's database to every head (areas keep their own migration branches)."""
+    """Bring the app's database to every head (areas keep their own migration branches).
+
+    On PostgreSQL the migration holds a transaction-level advisory lock: a second
+    ``kleidi init`` started at the same time waits for the first, then finds nothing to do."""
     with db.engine().begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
+                               {"key": ADVISORY_LOCK})
         command.upgrade(alembic_config(connection), "heads")
 
 

@@ -18,7 +18,7 @@ from flask import Flask, current_app, g, has_request_context, request, session
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
-from idp import clock, db
+from idp import clock, db, outages
 from idp.identity.models import Account
 from idp.store import store
 
@@ -34,6 +34,9 @@ class ServerSession(CallbackDict, SessionMixin):
         self.sid = sid
         self.modified = False
         self.rotate = False
+        #: The store failure met opening or saving it (the request then answers GEN-007,
+        #: and nothing tries the store again for it).
+        self.outage: BaseException | None = None
 
 
 def _key(sid: str) -> str:
@@ -47,12 +50,28 @@ class StoreSessionInterface(SessionInterface):
         sid = request.cookies.get(host_cookie_name(app.config["SESSION_COOKIE_NAME"], app))
         if not sid or len(sid) > 100:
             return ServerSession()
-        data = store().get(_key(sid))
+        try:
+            data = store().get(_key(sid))
+        except outages.CANDIDATES as error:
+            if outages.dependency_of(error) is None:
+                raise
+            unavailable = ServerSession()
+            unavailable.outage = error
+            return unavailable
         if data is None or _expired(app, data):
             return ServerSession()
         return ServerSession(data, sid)
 
     def save_session(self, app, session, response):
+        if session.outage is not None:
+            return
+        try:
+            self._save(app, session, response)
+        except outages.CANDIDATES as error:
+            session.outage = error  # the GEN-007 page that follows saves nothing
+            raise
+
+    def _save(self, app, session, response):
         name = host_cookie_name(app.config["SESSION_COOKIE_NAME"], app)
         if not session:
             if session.sid:
@@ -199,7 +218,15 @@ def bump_epoch(account: Account) -> None:
         session.rotate = True
 
 
+#: Endpoints that answer without the session even while the store is down.
+WITHOUT_SESSION = {"ops.healthz", "ops.readyz", "metrics.metrics", "static"}
+
+
 def _check_epoch() -> None:
+    if request.endpoint in WITHOUT_SESSION:
+        return
+    if getattr(session, "outage", None) is not None:
+        raise session.outage
     if "account_id" in session:
         signed_in()
 

@@ -11,9 +11,13 @@ import json
 import threading
 import time
 from typing import NamedTuple, Protocol
+from urllib.parse import unquote, urlsplit
 
 import redis
 from flask import Flask, current_app
+from redis.sentinel import Sentinel
+
+from idp.config import ConfigurationError
 
 
 class Issue(NamedTuple):
@@ -167,12 +171,44 @@ return old
 """
 
 
+#: Seconds a Redis command (or a connection) may take before the request answers 503.
+REDIS_TIMEOUT_SECONDS = 5
+
+
+def connect(url: str) -> redis.Redis:
+    """A client for ``url``: redis://, rediss:// or unix:// for one server, or
+    ``redis+sentinel://[:password@]host:port[,host:port...]/service[/db]`` for the master
+    that the Sentinels name (a failover is followed without a restart)."""
+    if not url.startswith("redis+sentinel://"):
+        return redis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT_SECONDS,
+                                    socket_connect_timeout=REDIS_TIMEOUT_SECONDS)
+    parts = urlsplit(url)
+    hosts = parts.netloc.rpartition("@")[2]
+    sentinels = []
+    for host in hosts.split(","):
+        name, _, port = host.rpartition(":")
+        if not name or not port.isdigit():
+            raise ValueError(f"a Sentinel is host:port, not {host!r}")
+        sentinels.append((name, int(port)))
+    path = [piece for piece in parts.path.split("/") if piece]
+    if not path or len(path) > 2 or (len(path) == 2 and not path[1].isdigit()):
+        raise ValueError("the path is /service or /service/db")
+    options = {"socket_timeout": REDIS_TIMEOUT_SECONDS,
+               "socket_connect_timeout": REDIS_TIMEOUT_SECONDS}
+    if parts.password:
+        options["password"] = unquote(parts.password)
+    sentinel = Sentinel(sentinels, sentinel_kwargs=dict(options), **options)
+    client = sentinel.master_for(path[0], db=int(path[1]) if len(path) == 2 else 0)
+    client.sentinels = sentinel.sentinels  # closed with it (see RedisStore.close)
+    return client
+
+
 class RedisStore:
     """The production store: one Redis shared by every app instance."""
 
     def __init__(self, url: str, prefix: str):
         self.prefix = prefix
-        self.redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        self.redis = connect(url)
         self._redeem = self.redis.register_script(REDEEM)
 
     def put(self, key, value, ttl):
@@ -219,6 +255,12 @@ class RedisStore:
         except redis.RedisError:
             return False
 
+    def close(self):
+        """Close the connections (the Sentinels' too)."""
+        self.redis.close()
+        for sentinel in getattr(self.redis, "sentinels", ()):
+            sentinel.close()
+
     def clear(self):
         """Delete every key under this store's prefix (tests)."""
         for key in self.redis.scan_iter(match=self.prefix + "*", count=500):
@@ -229,7 +271,12 @@ def init_app(app: Flask) -> None:
     """Attach the configured store to the app."""
     prefix = app.config["STORE_PREFIX"]
     if app.config["REDIS_URL"]:
-        app.extensions["kleidi.store"] = RedisStore(app.config["REDIS_URL"], prefix)
+        try:
+            app.extensions["kleidi.store"] = RedisStore(app.config["REDIS_URL"], prefix)
+        except ValueError as error:
+            raise ConfigurationError(
+                "KLEIDI_REDIS_URL must be redis://host:port/db, rediss://..., unix://... or "
+                f"redis+sentinel://host:port[,host:port]/service/db ({error})") from None
     else:
         app.extensions["kleidi.store"] = MemoryStore(prefix)
 

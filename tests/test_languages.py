@@ -54,8 +54,8 @@ def test_every_error_code_is_documented_in_both_languages(app):
 
 def _user_pages(app) -> list[str]:
     """Every page a person can open without parameters (protocol and JSON endpoints aside)."""
-    skip = ("/static", "/healthz", "/readyz", "/lang", "/.well-known", "/saml", "/oidc", "/jwks",
-            "/brand.css", "/favicon.ico",
+    skip = ("/static", "/healthz", "/readyz", "/metrics", "/lang", "/.well-known", "/saml",
+            "/oidc", "/jwks", "/brand.css", "/favicon.ico",
             "/manage",  # operators only: tests/test_manage_*.py render each in both languages
             "/rp")  # staff and faculty only: tests/test_rp_*.py render them in both languages
     return sorted(

@@ -33,6 +33,17 @@ def authenticate(username: str, password: str) -> Account | None:
     return account
 
 
+def password_problems(account: Account, password: str,
+                      confirmation: str | None = None) -> list[str]:
+    """Why the password policy refuses ``password`` for ``account`` (its username and the
+    person's names count), as keys of ``password_policy.PROBLEMS``; empty if it is accepted."""
+    from idp.credentials.password_policy import policy
+
+    person = account.person
+    return policy().problems(password, confirmation, username=account.username, names=(
+        person.given_name_el, person.family_name_el, person.given_name_en, person.family_name_en))
+
+
 def set_password(account: Account, password: str, *, actor: str = "user") -> None:
     """Store a new password hash, and end every other session of the account.
 

@@ -23,6 +23,7 @@ import time
 from flask import Flask, current_app, render_template
 from flask_babel import force_locale
 
+from idp import db, metrics
 from idp.config import ConfigurationError
 from idp.messaging import gsm, outbox
 from idp.messaging.gateways import DevGateway, HTTPSMSGateway, SMTPGateway
@@ -52,6 +53,7 @@ def enqueue(channel: str, recipient: str, name: str, language: str, **context) -
         return False
     subject, body = render(name, channel, language, **context)
     outbox.add(channel, recipient, subject, body, name)
+    db.after_commit(metrics.MESSAGES.labels(channel=channel, template=name).inc)
     return True
 
 

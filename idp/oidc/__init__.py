@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
         clients,
         errors,
         logout,
+        outage,
         relying_party,
         server,
         signing,
@@ -49,6 +50,7 @@ def init_app(app: Flask) -> None:
             csrf.exempt(view)
     cli.init_app(app)
     relying_party.init_app(app)
+    outage.init_app(app)
     sessions.on_logout(app, logout.session_ending)
     consent.on_withdraw(app, tokens.consent_withdrawn)
     consent.on_display_name(app, clients.display_name)

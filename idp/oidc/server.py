@@ -8,6 +8,7 @@ from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import InvalidClientError, InvalidGrantError
 from flask import Flask, current_app
 
+from idp import metrics
 from idp.oidc import clients, endpoints, grants, tokens
 
 
@@ -48,11 +49,13 @@ class KleidiAuthorizationServer(AuthorizationServer):
             if not tokens.start_grant(request.authorization_code, request.user.id,
                                       token.get("refresh_token")):
                 raise InvalidGrantError("There is no 'user' for this code.")
+            metrics.TOKENS.labels(grant_type="authorization_code").inc()
             return
         grant = request.refresh_token.grant
         if not tokens.replace_refresh_token(grant, token["refresh_token"]):
             raise InvalidGrantError("The refresh token was used by another request.")
         tokens.save_access_token(token["access_token"], grant, token["scope"])
+        metrics.TOKENS.labels(grant_type="refresh_token").inc()
 
 
 def generate_token(grant_type, client, user=None, scope=None, expires_in=None,

@@ -28,7 +28,7 @@ from idp.saml import codes  # noqa: E402, F401  (defines the SAML-0xx error code
 def init_app(app: Flask) -> None:
     """Register the /saml endpoints, the ``kleidi sp`` and ``kleidi metadata`` commands, and
     the scheduled refresh of federation metadata (run by ``kleidi worker``)."""
-    from idp import consent, csrf, messaging
+    from idp import consent, csrf, messaging, metrics_state
     from idp.config import ConfigurationError
     from idp.login import interactions
     from idp.saml import (
@@ -37,8 +37,10 @@ def init_app(app: Flask) -> None:
         directory,
         keys_cli,
         logout,
+        outage,
         refresh,
         relying_party,
+        source_metrics,
         sources_cli,
         sso,
     )
@@ -58,6 +60,8 @@ def init_app(app: Flask) -> None:
     interactions.register_logout(app, logout.logout_from_idp)
     relying_party.init_app(app)
     keys_cli.init_app(app)
+    outage.init_app(app)
+    metrics_state.add_state(app, source_metrics.metadata_state)
 
 
 def prepare(app: Flask) -> None:

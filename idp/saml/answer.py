@@ -21,6 +21,10 @@ from idp.saml.providers import Provider
 REFEDS_MFA = "https://refeds.org/profile/mfa"
 STATUSES = {"no-passive": STATUS_NO_PASSIVE, "denied": STATUS_REQUEST_DENIED,
             "nameid-policy": STATUS_INVALID_NAMEID_POLICY, "no-context": STATUS_NO_AUTHN_CONTEXT}
+#: The second-level status under Responder while the database or the store is down (SAML core
+#: 3.2.2.2 lets a system entity define its own; see docs/saml.md).
+STATUS_TEMPORARILY_UNAVAILABLE = "urn:kleidi:status:TemporarilyUnavailable"
+STATUSES["unavailable"] = STATUS_TEMPORARILY_UNAVAILABLE
 
 
 def request_payload(message, provider: Provider, relay_state: str | None) -> dict:

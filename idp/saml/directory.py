@@ -25,7 +25,7 @@ import weakref
 import sqlalchemy as sa
 from flask import Flask, current_app
 
-from idp import db
+from idp import db, outages
 from idp.saml import index as sp_index
 from idp.saml import mdq
 from idp.saml.index import Index
@@ -102,8 +102,13 @@ def _watch(directory_ref, stop: threading.Event) -> None:
             try:
                 if current().refresh():
                     log.info("SAML directory rebuilt", extra={"sps": len(current().index.providers)})
-            except Exception:  # noqa: BLE001 - keep serving the last index, try again later
-                log.exception("SAML directory rebuild failed; the previous one stays in use")
+            except Exception as error:  # noqa: BLE001 - keep serving the last index, try again later
+                dependency = outages.dependency_of(error)
+                if dependency is None:
+                    log.exception("SAML directory rebuild failed; the previous one stays in use")
+                else:  # an outage /readyz reports: one line, not a traceback every second
+                    log.warning("SAML directory not checked: the %s is unavailable; the "
+                                "previous one stays in use", dependency)
 
 
 def current() -> Directory:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, request
+from flask import current_app, g, request
 from lxml import etree
 from saml2 import BINDING_HTTP_REDIRECT, samlp
 from saml2.validate import NotValid, valid_instance
@@ -47,20 +47,22 @@ class Received:
     root: etree._Element | None = None
 
 
-def receive(kind: str, binding: str) -> Received:
-    """Read and check the `kind` request ("AuthnRequest"/"LogoutRequest") of this HTTP request."""
+def receive(kind: str, binding: str, remember: bool = True) -> Received:
+    """Read and check the `kind` request ("AuthnRequest"/"LogoutRequest") of this HTTP request;
+    without ``remember``, its ID is not checked against (nor kept in) the replay cache: only
+    to answer it with an error status while the store is down."""
     values = request.args if binding == BINDING_HTTP_REDIRECT else request.form
     if not values.get("SAMLRequest"):
         raise KleidiError("SAML-013")
     relay_state = values.get("RelayState")
     try:
         hardening.check_relay_state(relay_state)
-        return _receive(kind, binding, values, relay_state)
+        return _receive(kind, binding, values, relay_state, remember)
     except hardening.UnsafeMessage as exc:
         raise KleidiError(_REASON_CODES.get(exc.reason, "SAML-003"), reason=str(exc)) from exc
 
 
-def _receive(kind, binding, values, relay_state) -> Received:
+def _receive(kind, binding, values, relay_state, remember) -> Received:
     limit = current_app.config["SAML_MAX_MESSAGE_BYTES"]
     pieces = bindings.query_pieces(request.query_string.decode("latin-1")) \
         if binding == BINDING_HTTP_REDIRECT else {}
@@ -73,8 +75,10 @@ def _receive(kind, binding, values, relay_state) -> Received:
     signed = _check_signature(root, provider, pieces, kind)
     _check_freshness(root, kind, binding, signed)
     message = _message(kind, root)
-    _remember(provider, message.id)
-    return Received(message, provider, binding, relay_state, signed, root)
+    received = g.saml_received = Received(message, provider, binding, relay_state, signed, root)
+    if remember:
+        _remember(provider, message.id)
+    return received
 
 
 def _check_signature(root, provider, pieces, kind) -> bool:
