@@ -14,7 +14,7 @@ from idp import db
 from idp.errors import KleidiError
 from idp.identity.applications import handover, history, office, summary
 from idp.identity.applications.models import STATUSES
-from manage import access, register
+from manage import access, people, register
 from manage.application_forms import ApproveForm, HandOverForm, RejectForm, VerifyForm
 
 bp = Blueprint("manage_applications", __name__, url_prefix="/manage/applications")
@@ -114,7 +114,13 @@ def _done(application):
     return redirect(url_for(".show", serial=application.serial), 303)
 
 
+def _applications_of(account) -> list[dict]:
+    """The person's applications, for the helpdesk's page of the person."""
+    return [summary.brief(found) for found in office.of_person(account.person_id)]
+
+
 def init_app(app: Flask) -> None:
     register(app, bp, role="office", label=_l("Applications"),
              description=_l("staff applications: approve, verify identity, hand over"),
              order=10)
+    people.add_panel(app, "manage/applications/_person.html", _applications_of)

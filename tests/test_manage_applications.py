@@ -103,3 +103,18 @@ def test_other_operators_cannot_open_the_office(app, client, outbox, make_operat
     helpdesk = make_operator("helpdesk").client(language="en")
     response = helpdesk.get(f"/manage/applications/{serial}")
     assert response.status_code == 403 and "MANAGE-003" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("language, texts", [
+    ("el", ["Αιτήσεις", "Νέος σύνδεσμος ορισμού κωδικού"]),
+    ("en", ["Applications", "A new set-password link is sent by handing the account over"]),
+])
+def test_the_persons_page_lists_their_applications(app, client, outbox, make_operator, csrf,
+                                                   language, texts):
+    serial = _applied(client, outbox)
+    office = make_operator("office").client(language="en")
+    assert _post(office, serial, "approve", csrf, note="checked").status_code == 303
+    helpdesk = make_operator("helpdesk", "office").client(language=language)
+    page = helpdesk.get("/manage/people/nalexiou").get_data(as_text=True)
+    assert f'href="/manage/applications/{serial}"' in page
+    assert all(text in page for text in texts)

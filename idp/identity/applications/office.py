@@ -49,6 +49,14 @@ def listing(status: str | None = None) -> list[Application]:
     return list(db.session().scalars(query))
 
 
+def of_person(person_id: int) -> list[Application]:
+    """The applications that led to ``person_id``'s account (or were linked to the person),
+    newest first."""
+    query = (sa.select(Application).where(Application.person_id == person_id)
+             .order_by(Application.id.desc()))
+    return list(db.session().scalars(query))
+
+
 def required_evidence(role: str) -> list[str]:
     """The evidence kinds the office must see for ``role``, besides the identity document."""
     config = current_app.config["APPLICATION_EVIDENCE"]
