@@ -5,14 +5,12 @@ against the JWKS, userinfo and refresh."""
 from __future__ import annotations
 
 import json
-import re
 import subprocess
-from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 import requests
 from interop import node_env
-from served import kleidi_serve
+from served import kleidi_serve, sign_in
 
 from idp import db
 from idp.oidc import clients
@@ -29,29 +27,6 @@ def live(app, base_settings, tmp_path):
     with kleidi_serve({**settings, "STORE_PREFIX": app.config["STORE_PREFIX"]},
                       tmp_path) as server:
         yield app, server.base
-
-
-def _browser_login(browser, url: str, username: str, password: str) -> str:
-    """Follow the IdP's pages like a browser (login form, consent) until the RP's callback."""
-    response = browser.get(url, allow_redirects=False, timeout=10)
-    for _ in range(12):
-        if response.is_redirect:
-            target = urljoin(response.url, response.headers["Location"])
-            if target.startswith(CALLBACK):
-                return target
-            response = browser.get(target, allow_redirects=False, timeout=10)
-            continue
-        html = response.text
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-        if 'name="decision"' in html:
-            data = {"csrf_token": token, "decision": "accept"}
-        else:
-            iid = parse_qs(urlsplit(response.url).query)["i"][0]
-            data = {"csrf_token": token, "username": username, "password": password, "i": iid}
-        action = re.search(r'<form method="post" action="([^"]+)"', html).group(1)
-        response = browser.post(urljoin(response.url, action), data=data,
-                                allow_redirects=False, timeout=10)
-    raise AssertionError("the browser never got back to the relying party")
 
 
 def _run_rp(node_dir, base, method, alg, register, username, password) -> dict:
@@ -79,7 +54,7 @@ def _converse(proc, method, register, username, password) -> dict:
     step = receive()
     assert step["event"] == "authorize", step
     browser = requests.Session()
-    send({"callback": _browser_login(browser, step["url"], username, password)})
+    send({"callback": sign_in(browser, step["url"], username, password, stop_at=CALLBACK)})
     result = receive()
     # RP-initiated logout with the URL the library built: back to the RP, session gone.
     result["logout"] = browser.get(result["end_session_url"], allow_redirects=False, timeout=10)
