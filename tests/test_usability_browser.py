@@ -69,7 +69,9 @@ def test_activation_step_by_step_on_a_phone(phone, live_app, outbox, make_regist
     assert page.locator("input[name=consent_mobile]").is_checked()  # the proved contact
     submit(page)
     page.fill("input[name=password]", "Welcome2024!")
-    assert page.locator("#password-strength").inner_text().strip()  # the hint while typing
+    # the hint while typing (the page's script writes it after the input event: wait for it)
+    page.wait_for_function("document.querySelector('#password-strength').innerText.trim() !== ''",
+                           timeout=10_000)
     page.fill("input[name=confirmation]", "Welcome2024!")
     phone.check(page, "password")
     submit(page)
