@@ -31,6 +31,9 @@ def test_the_store_follows_a_failover(replicated):
         assert kept.get("session:one") == {"account_id": 7}
         assert kept.redis.connection_pool.get_master_address() == ("127.0.0.1", master.port)
         _until(lambda: replica_has(replica, "t:session:one"))
+        # the Sentinel learns of replicas from the master's INFO (every 10 s): one it does not
+        # know of yet when the master stops could never be promoted
+        _until(lambda: sentinel_knows(sentinel, replica), seconds=30)
         master.stop()
         deadline = time.monotonic() + 60
         while True:  # the Sentinel sees the master down after 1 s, then promotes the replica
@@ -51,6 +54,15 @@ def replica_has(replica, key: str) -> bool:
     client = store.redis.Redis(port=replica.port)
     try:
         return client.exists(key) == 1
+    finally:
+        client.close()
+
+
+def sentinel_knows(sentinel, replica) -> bool:
+    client = store.redis.Redis(port=sentinel.port)
+    try:
+        return any(int(found["port"]) == replica.port and not found.get("is_disconnected")
+                   for found in client.sentinel_slaves("kleidi"))
     finally:
         client.close()
 
