@@ -1,6 +1,7 @@
-"""Where a gunicorn worker's CPU goes on the token endpoint: py-spy samples it under load.
+"""Where a worker's CPU goes on the token endpoint: py-spy samples it under load.
 
-Same set-up as bench/oidc_tokens.py (one worker, four threads, 127.0.0.1), Kleidi only.
+Same set-up as bench/oidc_tokens.py, Kleidi only: the production server (``kleidi serve``, one
+worker) or, with SERVER=gunicorn, one gunicorn worker with THREADS threads.
 Writes py-spy's raw (collapsed) stacks per phase to OUTDIR and prints the heaviest frames.
 SPY_FLAGS passes flags to ``py-spy record`` (default ``--nonblocking``; ``--gil`` samples only
 the thread holding the GIL, i.e. Python CPU); SPY_FLAGS=none skips py-spy and prints the
@@ -24,7 +25,14 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import requests
-from oidc_kleidi import bench_database, forget_store, kleidi_form_handler, kleidi_settings, prepare_kleidi
+from oidc_kleidi import (
+    SERVERS,
+    bench_database,
+    forget_store,
+    kleidi_form_handler,
+    kleidi_settings,
+    prepare_kleidi,
+)
 from oidc_load import (
     CALLBACK,
     ROOT,
@@ -52,7 +60,7 @@ def sampled(pid: int, out: Path, action):
         return result
     spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(pid),
                             "-r", "500", "-f", "raw", "-o", str(out), *SPY_FLAGS],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                           stdout=subprocess.DEVNULL)
     time.sleep(1.0)
     try:
         return action()
@@ -66,7 +74,7 @@ def summary(path: Path, top: int = 40) -> None:
     for line in path.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         frames = stack.split(";")
-        if not any("handle_request" in f for f in frames):
+        if not any("wsgi_app" in f for f in frames):
             continue  # idle threads
         n = int(count)
         total += n
@@ -100,11 +108,14 @@ def run(settings, args) -> None:
     port = int(settings["BASE_URL"].rsplit(":", 1)[1])
     username, password, client_id, secret = prepare_kleidi(settings)
     env = {**os.environ, **{f"KLEIDI_{k}": str(v) for k, v in settings.items()}}
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    threads = os.environ.get("THREADS", "4")  # 1 makes gunicorn use its sync worker
-    with subprocess.Popen([str(gunicorn), "-w", "1", "--threads", threads, "-b", f"127.0.0.1:{port}",
-                           "--chdir", str(ROOT), "--log-level", "warning", "wsgi:app"],
-                          env=env) as proc:
+    if os.environ.get("SERVER") == "gunicorn":
+        threads = os.environ.get("THREADS", "4")  # 1 makes gunicorn use its sync worker
+        command = [str(Path(sys.executable).parent / "gunicorn"), "-w", "1", "--threads", threads,
+                   "-b", f"127.0.0.1:{port}", "--chdir", str(ROOT), "--log-level", "warning",
+                   "wsgi:app"]
+    else:
+        command = [*SERVERS["granian"](port)]
+    with subprocess.Popen(command, env=env, cwd=ROOT) as proc:
         try:
             base = f"http://127.0.0.1:{port}"
             wait_for(base + "/.well-known/openid-configuration")

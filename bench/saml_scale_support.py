@@ -217,6 +217,11 @@ def server_of(code: Path) -> str:
     return "granian" if "granian" in (code / "idp" / "serve.py").read_text() else "gunicorn"
 
 
+#: The core every server runs on (``taskset``); the benchmark's own process, which generates
+#: the load, keeps to the other (see saml_scale.main).
+SERVER_CORE = int(os.environ.get("SERVER_CORE", "1"))
+
+
 def start(code: Path, config: Path, port: int) -> subprocess.Popen:
     env = {**env_for(config, port), "PYTHONPATH": str(code)}
     if server_of(code) == "granian":
@@ -226,6 +231,7 @@ def start(code: Path, config: Path, port: int) -> subprocess.Popen:
         command = [str(Path(sys.executable).parent / "gunicorn"), "--preload", "--workers", "1",
                    "--access-logfile", "-", "--timeout", "60", "--bind", f"127.0.0.1:{port}",
                    "--log-level", "warning", "wsgi:app"]
+    command = ["taskset", "-c", str(SERVER_CORE), *command]  # exec's: the pid is the server's
     return subprocess.Popen(command, cwd=code, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
 
