@@ -79,5 +79,33 @@ def run(host: str, port: int, workers: int, threads: int = THREADS) -> int:
             "set KLEIDI_REDIS_URL (sessions and PINs must be shared)", file=sys.stderr,
         )
         return 2
-    server(host, port, workers, threads).serve()
+    app = preloaded()
+    if app is None:  # workers not forked: each builds its own (idp:create_server_app)
+        server(host, port, workers, threads).serve()
+    else:
+        server(host, port, workers, threads).serve(target_loader=lambda: app, wrap_loader=False)
     return 0
+
+
+def preloaded():
+    """The app, built in this process before granian forks its workers from it, or None where
+    workers are not forked (another multiprocessing start method).
+
+    What the app holds once built (the modules, the SAML directory of every SP, compiled
+    templates, keys) is then in memory pages that every worker shares with this process
+    until one writes to them, rather than a copy per worker; a worker started again after a
+    crash starts from it at once. Nothing that cannot cross a fork is left open: the database
+    connections used while building are closed here (each worker opens its own), Redis
+    clients reconnect in a new process by themselves, and the app's threads (the SAML
+    directory's watcher, the development outbox) start in the worker that needs them.
+    """
+    import multiprocessing
+
+    if multiprocessing.get_start_method() != "fork":
+        return None
+    from idp import create_server_app, db
+
+    app = create_server_app()
+    with app.app_context():
+        db.dispose()
+    return app

@@ -4,6 +4,9 @@ connections kept alive, and an access log that never holds a query string."""
 from __future__ import annotations
 
 import http.client
+import os
+import re
+import signal
 import subprocess
 import time
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -129,6 +132,23 @@ def test_several_workers_share_state_through_redis_only(app, base_settings, tmp_
                              env={"PATH": "/usr/bin:/bin", "KLEIDI_ENV": "testing",
                                   **{f"KLEIDI_{k}": str(v) for k, v in settings.items()}})
     assert refused.returncode == 2 and "KLEIDI_REDIS_URL" in refused.stderr
+
+
+def test_a_worker_that_dies_is_started_again_and_serves_at_once(app, served, make_account):
+    """Workers are forked from the app ``kleidi serve`` built before serving: one killed
+    mid-flight is replaced by a fork of the same build, which opens database connections of
+    its own and serves the whole code flow."""
+    spawned = re.compile(r"Spawning worker-1 with PID: (\d+)")
+    first = spawned.findall(served.output())
+    assert len(first) == 1, served.output()
+    os.kill(int(first[0]), signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while served.output().count("Started worker-1") < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    pids = spawned.findall(served.output())
+    assert len(pids) == 2 and pids[1] != pids[0], served.output()
+    token, _travelled = _id_token(app, served, make_account)
+    assert token["token_type"] == "Bearer" and token["id_token"].count(".") == 2
 
 
 def test_production_server_without_signing_keys_stops_saying_what_to_run(base_settings,
