@@ -135,6 +135,21 @@ def test_rp_commands_refuse_what_the_states_do_not_allow(app, make_account, ctx)
     assert event["release"] == ["eppn"] and event["reason"] == "fine"
 
 
+def test_a_refusal_is_printed_in_english_by_a_command_outside_any_request(app, make_account):
+    from idp.identity import accounts
+    from idp.relying_parties import registration
+
+    username, _ = make_account(role="faculty")
+    with app.app_context():
+        rp, _secret = registration.create(
+            accounts.find_by_username(username), "saml",
+            {"metadata": metadata(ENTITY, "https://wiki.example.org/acs")},
+            {"eppn": "to know who edits"}, {}, {})
+        db.session().commit()
+    refused = _run(app, "rp", "approve", str(rp.id), code=1)
+    assert "RP-010: The service is not in a state that allows this" in refused
+
+
 def test_an_oidc_registration_is_previewed_and_published_claim_by_claim(app, make_account, ctx):
     from idp.identity import accounts
     from idp.oidc import clients

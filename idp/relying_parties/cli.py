@@ -8,6 +8,7 @@ import json
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
+from flask_babel import force_locale
 
 from idp import db
 from idp.errors import KleidiError
@@ -43,7 +44,9 @@ def _run(step):
     try:
         step()
     except KleidiError as error:
-        raise click.ClickException(f"{error.entry.code}: {error.entry.description}") from None
+        with force_locale("en"):  # a command has no request to choose a language from
+            message = f"{error.entry.code}: {error.entry.description}"
+        raise click.ClickException(message) from None
 
 
 @rp_group.command("list")
