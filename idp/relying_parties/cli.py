@@ -1,5 +1,5 @@
-"""``kleidi rp list|show|preview|approve|reject``: the operators' review at the command line
-(the same functions as /manage/relying-parties)."""
+"""``kleidi rp list|show|preview|approve|reject|withdraw``: the operators' review at the
+command line (the same functions as /manage/relying-parties)."""
 
 from __future__ import annotations
 
@@ -122,6 +122,21 @@ def reject(reference, reason, as_json):
     _run(lambda: review.reject(rp, actor="cli", reason=reason))
     db.session().commit()
     click.echo(json.dumps(describe(rp)) if as_json else f"{rp.identifier} rejected")
+
+
+@rp_group.command("withdraw")
+@click.argument("reference")
+@click.option("--reason", required=True, help="Why (kept in the audit trail, told to the owners).")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def withdraw(reference, reason, as_json):
+    """Delete a registration that was never approved (draft, submitted or rejected); its
+    identifier can be registered again. RP-014 for one that was: see sp/client remove."""
+    rp = _load(reference)
+    gone = {"withdrawn": rp.identifier, "id": rp.id, "kind": rp.kind}
+    _run(lambda: registration.withdraw(rp, actor="cli", reason=reason))
+    db.session().commit()
+    click.echo(json.dumps(gone) if as_json else f"{gone['withdrawn']} withdrawn")
 
 
 def init_app(app: Flask) -> None:

@@ -38,3 +38,9 @@ define("RP-012", 400, _l("A reason is needed"),
        _l("A rejection must say why, so that the owners can fix it."))
 define("RP-013", 404, _l("No such test person"),
        _l("No account has this username. Choose an existing account to preview the release."))
+define("RP-014", 409, _l("This registration cannot be withdrawn"),
+       _l("Only a registration that was never approved (a draft, a submitted or a rejected "
+          "one) can be withdrawn. A service that was approved keeps serving its approved "
+          "version: to stop it, ask the operators to remove it."))
+define("RP-015", 400, _l("A reason is needed"),
+       _l("An operator who withdraws a registration must say why: the owners are told."))

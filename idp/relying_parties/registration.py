@@ -1,4 +1,5 @@
-"""What an RP admin does: register a service, edit it, submit it, add co-owners.
+"""What an RP admin does: register a service, edit it, submit it, add co-owners, withdraw
+a registration that never served.
 
 Every function changes the current transaction and writes its audit record; the caller
 commits. Owners are told by email of what happens to their submission (:mod:`.notices`).
@@ -84,6 +85,43 @@ def add_owner(rp: RelyingParty, account: Account, username: str) -> Account:
         audit.record("rp.owner_added", account=account, actor=account.username,
                      relying_party=rp.identifier, owner=other.username)
     return other
+
+
+#: The states of a registration that may never have served (see :func:`may_withdraw`).
+UNSERVED_STATES = ("draft", "submitted", "rejected")
+
+
+def may_withdraw(rp: RelyingParty) -> bool:
+    """Whether ``rp`` never served: it was never approved, so nothing was ever published for
+    it. An RP approved once keeps its approved version (and serves it) through any edit."""
+    return rp.approved is None and rp.state in UNSERVED_STATES
+
+
+def withdraw(rp: RelyingParty, *, actor: str, account: Account | None = None,
+             reason: str = "") -> None:
+    """Delete a registration that never served, with its owners' links and its client secret
+    and keys, so that its entityID or client_id can be registered again.
+
+    ``account`` is the owner who withdraws it (the other owners are told); None for an
+    operator, who must give a ``reason`` (RP-015), told to every owner. RP-014 if the RP was
+    ever approved: it is in use, and stopping it is ``kleidi sp remove`` / ``client remove``.
+    Nothing is deleted until the caller commits, all of it at once.
+    """
+    db.session().refresh(rp, with_for_update=True)  # an approval at the same time waits
+    if not may_withdraw(rp):
+        raise KleidiError("RP-014", relying_party=rp.identifier, state=rp.state)
+    reason = (reason or "").strip()
+    if account is None and not reason:
+        raise KleidiError("RP-015", relying_party=rp.identifier)
+    audit.record("rp.withdrawn", account=account, actor=actor, relying_party=rp.identifier,
+                 kind=rp.kind, state=rp.state, reason=reason)
+    rp.decision_reason = reason or None
+    notices.tell_owners(rp, "withdrawn", besides=account,
+                        by=account.username if account is not None else None)
+    db.session().execute(sa.delete(RelyingPartyOwner).where(
+        RelyingPartyOwner.relying_party_id == rp.id))
+    db.session().delete(rp)
+    db.session().flush()  # the identifier is free for a registration in the same transaction
 
 
 def owned_by(account: Account) -> list[RelyingParty]:
