@@ -1,6 +1,6 @@
 """The registration forms of the relying-party portal in a real browser on a 360 px phone:
 no sideways scrolling, no axe-core violation, in Greek and English; a refusal points at
-what is wrong; screenshots in test-artifacts/."""
+what is wrong; the withdrawal's confirmation; screenshots in test-artifacts/."""
 
 from __future__ import annotations
 
@@ -51,6 +51,14 @@ def test_registering_a_saml_sp_on_a_phone(phone, live_app, make_account, tmp_pat
     assert state == ("Υποβλήθηκε: αναμένει τους διαχειριστές" if language == "el"
                      else "Submitted: waiting for the operators")
     phone.check(page, "submitted")
+    page.click("#rp-withdraw")
+    page.wait_for_load_state()
+    assert "https://library.example.org/sp" in page.inner_text("main")
+    phone.check(page, "withdraw-confirm")
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state()
+    assert page.inner_text("#rp-identifier") == "https://library.example.org/sp"
+    phone.check(page, "withdrawn")
 
 
 def test_registering_an_oidc_client_shows_its_secret_once(phone, live_app, make_account):

@@ -71,7 +71,8 @@ def show(account, rp_id):
     rp = registration.load_owned(rp_id, account)
     return render_template("rp/show.html", rp=rp, owners=registration.owners(rp),
                            owner_form=OwnerForm(), confirm=ConfirmForm(), links=_idp_links(),
-                           labels=attributes.LABELS)
+                           labels=attributes.LABELS,
+                           withdrawable=registration.may_withdraw(rp))
 
 
 @bp.route("/<int:rp_id>/edit", methods=["GET", "POST"])
@@ -118,6 +119,23 @@ def add_owner(account, rp_id):
         registration.add_owner(rp, account, form.username.data)
         db.session().commit()
     return redirect(url_for("rp.show", rp_id=rp.id), 303)
+
+
+@bp.route("/<int:rp_id>/withdraw", methods=["GET", "POST"])
+@rp_admin
+def withdraw(account, rp_id):
+    """What withdrawing deletes, and a button to confirm (only for a never-approved RP)."""
+    rp = registration.load_owned(rp_id, account)
+    if not registration.may_withdraw(rp):
+        raise KleidiError("RP-014", relying_party=rp.identifier, state=rp.state)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        return render_template("rp/withdraw.html", rp=rp, confirm=form,
+                               others=[o for o in registration.owners(rp) if o.id != account.id])
+    gone = {"names": rp.requested["names"], "identifier": rp.identifier, "kind": rp.kind}
+    registration.withdraw(rp, actor=account.username, account=account)
+    db.session().commit()
+    return render_template("rp/withdrawn.html", **gone)
 
 
 def _secret_page(rp, secret: str):
