@@ -1,7 +1,7 @@
 """Federation review (``/manage/relying-parties``, the ``federation`` role): the submitted
 registrations, requested against approved attributes, a release preview for a test person,
-approval with the release set and rejection with a reason. The same core functions as
-``kleidi rp``."""
+approval with the release set, rejection with a reason, and withdrawal of a registration that
+never served. The same core functions as ``kleidi rp``."""
 
 from __future__ import annotations
 
@@ -29,6 +29,11 @@ class ApproveForm(FlaskForm):
 
 class RejectForm(FlaskForm):
     reason = StringField(_l("Why it is not approved (sent to the owners)"),
+                         validators=[InputRequired(), Length(max=500)])
+
+
+class WithdrawForm(FlaskForm):
+    reason = StringField(_l("Why it is withdrawn (sent to the owners)"),
                          validators=[InputRequired(), Length(max=500)])
 
 
@@ -74,6 +79,20 @@ def reject(rp_id: int):
     return redirect(url_for(".show", rp_id=rp_id), 303)
 
 
+@bp.post("/<int:rp_id>/withdraw")
+def withdraw(rp_id: int):
+    rp, form = _load(rp_id), WithdrawForm()
+    if not form.validate_on_submit():
+        return _page(rp, withdraw_form=form), 400
+    try:
+        registration.withdraw(rp, actor=access.operator().actor, reason=form.reason.data)
+    except KleidiError as error:
+        db.session().rollback()
+        return _page(_load(rp_id), error=error.entry), error.entry.status
+    db.session().commit()
+    return redirect(url_for(".index"), 303)
+
+
 def _load(rp_id: int):
     rp = review.find(rp_id)
     if rp is None:
@@ -81,7 +100,7 @@ def _load(rp_id: int):
     return rp
 
 
-def _page(rp, *, approve_form=None, reject_form=None, error=None):
+def _page(rp, *, approve_form=None, reject_form=None, withdraw_form=None, error=None):
     """The review page, with the preview for ``?person=USERNAME`` if asked."""
     person = (request.args.get("person") or "").strip()[:64]
     account = accounts.find_by_username(person) if person else None
@@ -90,6 +109,7 @@ def _page(rp, *, approve_form=None, reject_form=None, error=None):
     return render_template(
         "manage/relying_parties/show.html", rp=rp, owners=registration.owners(rp),
         approve_form=approve_form or ApproveForm(), reject_form=reject_form or RejectForm(),
+        withdraw_form=withdraw_form or WithdrawForm(), withdrawable=registration.may_withdraw(rp),
         error=error, person=person, preview=preview, labels=attributes.LABELS,
         unknown_person=CATALOGUE["RP-013"] if person and account is None else None,
         previewed=set(release if release is not None else rp.requested["attributes"]))

@@ -1,5 +1,5 @@
-"""Withdrawing a registration that never served: by its owner at /rp and with `kleidi rp
-withdraw`; refused (RP-014) once it was approved."""
+"""Withdrawing a registration that never served: by its owner at /rp, by an operator at
+/manage/relying-parties and with `kleidi rp withdraw`; refused (RP-014) once it was approved."""
 
 from __future__ import annotations
 
@@ -110,7 +110,8 @@ def test_a_withdrawn_submission_leaves_the_queue_and_the_co_owner_is_told(
 
 
 @pytest.mark.settings(SAML_METADATA_CHECK_SECONDS=0)
-def test_an_approved_service_is_refused_with_its_code_and_stays(client, csrf, owner, app):
+def test_an_approved_service_is_refused_with_its_code_and_stays(client, csrf, owner, app,
+                                                                 make_operator):
     rp_id = _register(client, csrf, action="submit")
     runner = app.test_cli_runner()
     assert runner.invoke(args=["rp", "approve", str(rp_id)]).exit_code == 0
@@ -129,6 +130,12 @@ def test_an_approved_service_is_refused_with_its_code_and_stays(client, csrf, ow
     assert "/withdraw" not in client.get(f"/rp/{rp_id}").get_data(as_text=True)
     assert client.post(f"/rp/{rp_id}/withdraw",
                        data={"csrf_token": csrf(edit)}).status_code == 409
+    console = make_operator("federation").client(language="en")
+    review = console.get(f"/manage/relying-parties/{rp_id}")
+    assert "cannot be withdrawn" in review.get_data(as_text=True)
+    refused = console.post(f"/manage/relying-parties/{rp_id}/withdraw",
+                           data={"csrf_token": csrf(review), "reason": "gone"})
+    assert refused.status_code == 409 and "RP-014" in refused.get_data(as_text=True)
     with app.app_context():
         rp = db.session().get(RelyingParty, rp_id)
         assert rp.state == "draft" and rp.approved["release"] == ["eppn"]
@@ -158,6 +165,33 @@ def test_withdrawing_needs_the_forms_csrf_token(client, csrf, owner, app):
     assert answer.status_code == 400 and "GEN-003" in answer.get_data(as_text=True)
     answer = client.post(f"/rp/{rp_id}/withdraw", data={"csrf_token": "forged"})
     assert answer.status_code == 400 and _exists(app, rp_id)
+
+
+def test_an_operator_withdraws_a_rejected_registration_with_a_reason(
+        client, csrf, owner, app, make_operator, outbox):
+    rp_id = _register(client, csrf, action="submit")
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["rp", "reject", str(rp_id), "--reason", "no ACS"]).exit_code == 0
+    operator = make_operator("federation")
+    console = operator.client(language="en")
+    page = console.get(f"/manage/relying-parties/{rp_id}")
+    assert "Withdraw the registration" in page.get_data(as_text=True)
+    answer = console.post(f"/manage/relying-parties/{rp_id}/withdraw",
+                          data={"csrf_token": csrf(page), "reason": ""})
+    assert answer.status_code == 400 and _exists(app, rp_id)
+    answer = console.post(f"/manage/relying-parties/{rp_id}/withdraw",
+                          data={"csrf_token": csrf(page), "reason": "registered twice"})
+    assert answer.status_code == 303 and answer.headers["Location"].endswith(
+        "/manage/relying-parties")
+    assert not _exists(app, rp_id)
+    [event] = _events(app, "rp.withdrawn")
+    assert event.actor == f"operator:{operator.username}" and event.account_id is None
+    assert event.detail["reason"] == "registered twice" and event.detail["state"] == "rejected"
+    assert event.detail["request_id"]
+    told = outbox.to(email_of(app, owner))[-1]
+    assert told["subject"] == "Η καταχώριση της υπηρεσίας Βιβλιοθήκη αποσύρθηκε"
+    assert "Οι διαχειριστές απέσυραν" in told["body"] and "registered twice" in told["body"]
+    assert "RP-008" in client.get(f"/rp/{rp_id}").get_data(as_text=True)
 
 
 def test_kleidi_rp_withdraw_in_json(client, csrf, owner, app, make_account, outbox):
