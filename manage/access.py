@@ -74,6 +74,19 @@ def operator() -> Operator:
     return g.manage_operator
 
 
+def roles() -> tuple[str, ...]:
+    """The operator roles of the signed-in account (none when signed out), read once per
+    request: the gate and the home page's link to the console ask the same question. Never
+    kept beyond the request, so that a revoked role is gone from the next page."""
+    found = sessions.signed_in()
+    if found is None:
+        return ()
+    known = g.get("manage_roles")
+    if known is None or known[0] != found.id:  # another account signed in since
+        known = g.manage_roles = (found.id, tuple(operators.roles_of(found.id)))
+    return known[1]
+
+
 def protected(path: str) -> bool:
     return path == PREFIX or path.startswith(PREFIX + "/")
 
@@ -94,15 +107,15 @@ def gate():
     signed_in = sessions.signed_in()
     if signed_in is None:
         return redirect(url_for("login.login"), 303)
-    roles = tuple(operators.roles_of(signed_in.id))
-    if not roles:
+    held = roles()
+    if not held:
         raise KleidiError("MANAGE-001")
     account = sessions.current_account()
     if not mfa.enrolled(account):
         return render_template("manage/enrol_first.html", error=CATALOGUE["MANAGE-002"]), 403
     if mfa.achieved_acr(session) != mfa.REFEDS_MFA:
         return mfa.begin_second_step(account, {}, step_up=True)
-    found = Operator(account, roles)
+    found = Operator(account, held)
     if not found.has(required_role()):
         raise KleidiError("MANAGE-003")
     g.manage_operator = found
