@@ -8,7 +8,7 @@ forget its protection. An area adds its pages with :func:`register`.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, render_template
+from flask import Blueprint, Flask, redirect, render_template
 from flask_babel import lazy_gettext as _l
 
 from idp import navigation
@@ -55,6 +55,14 @@ def areas() -> list[dict]:
 def index():
     return render_template("manage/index.html", operator=access.operator(),
                            labels=operators.LABELS)
+
+
+@bp.route("/resume/<iid>")
+@access.requires(access.ANY_ROLE)
+def resume(iid):
+    """Where the login brings back an operator the gate sent to log in or to enter the code:
+    the page they asked for (:func:`manage.access.requested_page`)."""
+    return redirect(access.requested_page(iid), 303)
 
 
 def _is_operator() -> bool:
