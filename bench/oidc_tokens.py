@@ -20,10 +20,11 @@ session each). A burst's rate is requests per CPU-second of the server process (
 time of the worker or node process over the burst, from /proc): what the one core it keeps
 busy serves, whatever else the machine is doing. Within a round the servers meet the same
 machine within seconds, so the verdicts use the ratio of two servers within each round: its
-median over the rounds and its spread (lowest-highest).
+median over the rounds and its spread (lowest-highest). The first round (``--warm-up``) is
+left out: node-oidc-provider's JIT compiler is still at work during it.
 
     .venv/bin/pip install -e '.[bench]'        # gunicorn, for the comparison
-    .venv/bin/python bench/oidc_tokens.py [--burst 300] [--concurrency 8] [--rounds 7]
+    .venv/bin/python bench/oidc_tokens.py [--burst 300] [--concurrency 8] [--rounds 7] [--warm-up 1]
 
 Kleidi uses the embedded SQLite + in-process store, or PostgreSQL + Redis when
 KLEIDI_DATABASE_URL and KLEIDI_REDIS_URL are set (a database of its own is created on that
@@ -209,11 +210,14 @@ def write(results: dict, name: str) -> None:
     (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
     medians, lines = results["summary"]["median_per_cpu_second"], [
         "# OIDC token endpoint and password logins, per server CPU-second, on one core", "",
-        f"{results['when']}: {results['versions']['cpus']} CPUs shared with other engineers' "
-        f"test runs (load average {results['load_average'][0]} before, "
+        f"{results['when']}: {results['versions']['cpus']} CPUs, shared with whatever else "
+        f"the machine runs (load average {results['load_average'][0]} before, "
         f"{results['load_average'][1]} after); every server pinned to core "
         f"{results['server_core']}, the load generator to core {results['load_core']}; Kleidi "
-        f"on {results['kleidi_backend']}; {results['rounds_count']} interleaved rounds of "
+        f"on {results['kleidi_backend']}; " + (
+            f"{results['warm_up_rounds']} warm-up round(s) left out (node-oidc-provider's JIT "
+            "compiles its hot paths over the first thousand requests), then "
+            if results.get("warm_up_rounds") else "") + f"{results['rounds_count']} interleaved rounds of "
         f"{results['burst']} requests per server and phase, {results['concurrency']} "
         "keep-alive connections; versions: " + ", ".join(
             f"{k} {v}" for k, v in results["versions"].items() if k not in ("cpus", "machine"))
@@ -262,6 +266,8 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--warm-up", type=int, default=1,
+                        help="rounds run first and left out of the figures")
     parser.add_argument("--logins", type=int, default=60)
     parser.add_argument("--no-gunicorn", action="store_true")
     args = parser.parse_args()
@@ -283,13 +289,16 @@ def main() -> None:
         servers.append(stack.enter_context(Node(NODE_MEMORY, server_core)))
         if redis_url:
             servers.append(stack.enter_context(Node(NODE_REDIS, server_core, redis_url)))
-        for number in range(args.rounds):
-            rounds.append(one_round(servers, number, args.burst, args.concurrency, load_pin,
-                                    args.logins))
+        for number in range(args.warm_up + args.rounds):
+            done = one_round(servers, number, args.burst, args.concurrency, load_pin,
+                             args.logins)
+            if number >= args.warm_up:  # node's JIT and every server's caches are warm
+                rounds.append(done)
     backend = "postgresql" if redis_url else "sqlite"
     write({
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "burst": args.burst, "concurrency": args.concurrency, "rounds_count": args.rounds,
+        "warm_up_rounds": args.warm_up,
         "server_core": server_core, "load_core": load_core,
         "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "kleidi_backend": "PostgreSQL + Redis" if redis_url else "SQLite + in-process store",

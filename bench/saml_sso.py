@@ -1,8 +1,10 @@
 """SAML SSO throughput: AuthnRequest -> signed Response cycles with an established session.
 
-Serves Kleidi as one worker of the README's production command (gunicorn's sync worker, an
-access log line per request; --threads 4 measures `kleidi serve`'s threaded worker) on
-127.0.0.1 with a throw-away database, keys and SP metadata, logs one person in once, then
+Serves Kleidi as one worker of the production command (``kleidi serve``: granian, one thread,
+an access log line per request; ``--server gunicorn``: the previous one, gunicorn's sync
+worker), pinned to core SERVER_CORE (default 1) while this process, which sends the requests,
+keeps to the others, on 127.0.0.1 with a throw-away database, keys and SP metadata, logs one
+person in once, then
 sends HTTP-Redirect AuthnRequests (each with a fresh ID) and checks that every answer is a
 POST-binding page with a SAMLResponse. Reports responses per second of worker CPU time (per
 core) and wall-clock, p50/p99 latency, the raw RSA-2048 signing rate measured in the same run
@@ -10,6 +12,7 @@ and the load average around it; writes bench/results/saml_sso.json. Bounded: --r
 scenario and --seconds at most.
 
     .venv/bin/python bench/saml_sso.py [--requests 3000] [--seconds 60] [--clients 2]
+                                       [--server granian|gunicorn]
 """
 
 from __future__ import annotations
@@ -35,6 +38,17 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "saml_sso.json"
+SERVER_CORE = int(os.environ.get("SERVER_CORE", "1"))
+# Each with an access log line per request (its cost is part of the figure).
+SERVERS = {
+    "granian": lambda port: [str(Path(sys.executable).parent / "kleidi"), "serve", "--host",
+                             "127.0.0.1", "--port", str(port), "--workers", "1"],
+    "gunicorn": lambda port: [str(Path(sys.executable).parent / "gunicorn"), "--workers", "1",
+                              "--timeout", "30", "--access-logfile", "-", "--bind",
+                              f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
+}
+SERVER_DESCRIPTION = {"granian": "kleidi serve (granian), 1 worker, 1 thread, access log",
+                      "gunicorn": "gunicorn, 1 sync worker, access log"}
 SPS = {"plain": "https://bench-sp.example.org/sp", "encrypted": "https://bench-enc.example.org/sp"}
 
 
@@ -201,7 +215,7 @@ def worker_pid(master: int) -> int:
         if children:
             return int(children[0])
         time.sleep(0.1)
-    raise RuntimeError("no gunicorn worker")
+    raise RuntimeError("no worker process")
 
 
 def raw_signing_rate(key_path: Path, seconds: float = 2.0) -> float:
@@ -230,13 +244,13 @@ def check_signature(port: int, cookie: str, folder: Path) -> bool:
 def wait_until_up(port: int, process) -> None:
     for _ in range(200):
         if process.poll() is not None:
-            raise RuntimeError("gunicorn exited")
+            raise RuntimeError("the server exited")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return
         except OSError:
             time.sleep(0.1)
-    raise RuntimeError("gunicorn did not start")
+    raise RuntimeError("the server did not start")
 
 
 def main() -> int:
@@ -244,19 +258,14 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--clients", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=1,
-                        help="gunicorn threads per worker (1: the sync worker; kleidi serve: 4)")
+    parser.add_argument("--server", choices=SERVERS, default="granian")
     args = parser.parse_args()
     folder, port = Path(tempfile.mkdtemp(prefix="kleidi-bench-")), free_port()
     env = environment(folder, port)
     username, password = prepare(folder, env)
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "--workers", "1",
-         "--threads", str(args.threads), "--timeout", "30",
-         # an access log line per request (its cost is part of the figure)
-         "--access-logfile", "-",
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    os.sched_setaffinity(0, (os.sched_getaffinity(0) - {SERVER_CORE}) or os.sched_getaffinity(0))
+    process = subprocess.Popen(["taskset", "-c", str(SERVER_CORE), *SERVERS[args.server](port)],
+                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     try:
         wait_until_up(port, process)
         results = measure(port, process.pid, username, password, folder, args)
@@ -290,9 +299,7 @@ def measure(port, master, username, password, folder, args) -> dict:
                     "platform": platform.platform(),
                     "load_average_1m_before": load_before,
                     "load_average_1m_after": round(os.getloadavg()[0], 2)},
-        "setup": {"server": "gunicorn, 1 worker, " + (f"gthread {args.threads} threads"
-                                                      if args.threads > 1 else "sync")
-                  + ", access log",
+        "setup": {"server": SERVER_DESCRIPTION[args.server], "server_core": SERVER_CORE,
                   "clients": args.clients,
                   "binding": "HTTP-Redirect AuthnRequest -> HTTP-POST Response",
                   "signature": "Response and assertion signed, RSA-2048, RSA-SHA256, in-process xmlsec",
