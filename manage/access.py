@@ -15,8 +15,8 @@ Views read the acting operator with :func:`operator`.
 
 An operator sent to log in or to enter the code comes back to the page they asked for: the
 gate begins a login interaction (protocol ``console``), as a SAML or OIDC endpoint does, whose
-resume endpoint (``manage.resume``) redirects to that page. Only a GET's page is remembered,
-and only a path under ``/manage`` (:func:`returnable`); anything else comes back to the index.
+resume endpoint (``manage.resume``) redirects to that page. Only a GET's page under
+``/manage`` is remembered (:func:`returnable`), and it is checked again on the way back.
 """
 
 from __future__ import annotations
