@@ -8,7 +8,7 @@ forget its protection. An area adds its pages with :func:`register`.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, redirect, render_template
+from flask import Blueprint, Flask, render_template
 from flask_babel import lazy_gettext as _l
 
 from idp import navigation
@@ -57,14 +57,6 @@ def index():
                            labels=operators.LABELS)
 
 
-@bp.route("/resume/<iid>")
-@access.requires(access.ANY_ROLE)
-def resume(iid):
-    """Where the login brings back an operator the gate sent to log in or to enter the code:
-    the page they asked for (:func:`manage.access.requested_page`)."""
-    return redirect(access.requested_page(iid), 303)
-
-
 def _is_operator() -> bool:
     return bool(access.roles())
 
@@ -81,6 +73,7 @@ def init_app(app: Flask) -> None:
     )
 
     app.before_request(access.gate)
+    navigation.add_return_area(app, access.PREFIX)  # the gate sends the operator back here
     app.register_blueprint(bp)
     app.add_template_global(areas, "manage_areas")
     app.add_template_global(access.operator, "console_operator")

@@ -13,16 +13,13 @@ blueprint serves it) it requires, in order:
 
 Views read the acting operator with :func:`operator`.
 
-An operator sent to log in or to enter the code comes back to the page they asked for: the
-gate begins a login interaction (protocol ``console``), as a SAML or OIDC endpoint does, whose
-resume endpoint (``manage.resume``) redirects to that page. Only a GET's page under
-``/manage`` is remembered (:func:`returnable`), and it is checked again on the way back.
+An operator sent to log in or to enter the code comes back to the page they asked for
+(:func:`idp.navigation.remember_page`: only a page opened with GET under ``/manage``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit
 
 from flask import current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
@@ -31,14 +28,10 @@ from idp import mfa, navigation, sessions
 from idp.errors import CATALOGUE, KleidiError, define
 from idp.identity import operators
 from idp.identity.models import Account
-from idp.login import interactions
 
 PREFIX = "/manage"
 #: A page any operator may see, whatever their role (the console's index).
 ANY_ROLE = "*"
-#: The protocol of the interactions the gate begins, and the longest page they remember.
-PROTOCOL = "console"
-LONGEST_PAGE = 500
 
 define("MANAGE-001", 403, _l("This page is for operators"),
        _l("The operators' console is open only to accounts that were given an operator role. "
@@ -101,46 +94,6 @@ def protected(path: str) -> bool:
     return path == PREFIX or path.startswith(PREFIX + "/")
 
 
-def returnable(target: str | None) -> bool:
-    """True if ``target`` is a console page to send an operator back to: a path of this site
-    (:func:`idp.navigation.local_path`) under /manage, without dot segments (which a browser
-    resolves to another path), printable ASCII and not too long."""
-    if not target or len(target) > LONGEST_PAGE or not (target.isascii() and target.isprintable()):
-        return False
-    if navigation.local_path(target, default="") != target:
-        return False
-    path = urlsplit(target).path
-    return protected(path) and not {".", ".."} & set(path.split("/"))
-
-
-def _come_back() -> dict:
-    """A stored interaction that brings the operator back to this page after the login or
-    the code, or ``{}`` (the login then ends on the home page) for a request that is not a
-    GET of a console page."""
-    query = request.query_string.decode("latin-1")
-    here = quote(request.path) + (f"?{query}" if query else "")
-    if request.method != "GET" or request.url_rule is None or not returnable(here):
-        return {}
-    interaction = interactions.new(PROTOCOL, {"page": here}, "manage.resume")
-    interactions.save(interaction)
-    return interaction
-
-
-def requested_page(iid: str) -> str:
-    """The page the console's interaction ``iid`` was begun for (the interaction is then
-    finished), or the console's index: when it expired, was used already (a reload) or
-    belongs to a protocol."""
-    try:
-        interaction = interactions.load(iid)
-    except KleidiError:
-        return url_for("manage.index")
-    if interaction["protocol"] != PROTOCOL:
-        return url_for("manage.index")
-    interactions.finish(iid)
-    page = interaction["payload"].get("page")
-    return page if returnable(page) else url_for("manage.index")
-
-
 def required_role() -> str | tuple[str, ...]:
     """The role this request's view needs (see the module's docstring)."""
     view = current_app.view_functions.get(request.endpoint or "")
@@ -156,7 +109,8 @@ def gate():
         return None
     signed_in = sessions.signed_in()
     if signed_in is None:
-        return redirect(url_for("login.login", i=_come_back().get("id")), 303)
+        navigation.remember_page(PREFIX)
+        return redirect(url_for("login.login"), 303)
     held = roles()
     if not held:
         raise KleidiError("MANAGE-001")
@@ -164,7 +118,8 @@ def gate():
     if not mfa.enrolled(account):
         return render_template("manage/enrol_first.html", error=CATALOGUE["MANAGE-002"]), 403
     if mfa.achieved_acr(session) != mfa.REFEDS_MFA:
-        return mfa.begin_second_step(account, _come_back(), step_up=True)
+        navigation.remember_page(PREFIX)
+        return mfa.begin_second_step(account, {}, step_up=True)
     found = Operator(account, held)
     if not found.has(required_role()):
         raise KleidiError("MANAGE-003")
