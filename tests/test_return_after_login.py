@@ -52,22 +52,17 @@ def test_an_operator_sent_to_log_in_comes_back_to_the_page_once(app, make_operat
     assert again.status_code == 302 and again.headers["Location"] == "/"
 
 
-def test_a_person_sent_to_log_in_from_their_account_page_comes_back(app, make_account):
-    username, password = make_account()
+@pytest.mark.parametrize("role,asked", [
+    ("undergraduate", "/account/contacts"),  # a person's own account pages
+    ("staff", "/rp"),  # a service owner's registrations
+])
+def test_a_person_sent_to_log_in_comes_back_to_the_page(app, make_account, role, asked):
+    username, password = make_account(role=role)
     client = app.test_client()
-    page = client.get("/account/contacts", follow_redirects=True)
+    page = client.get(asked, follow_redirects=True)
     assert _on(page, "/login")
     done = _log_in(client, page, username, password)
-    assert _on(done, "/account/contacts"), done.request.path
-
-
-def test_a_service_owner_sent_to_log_in_comes_back_to_the_portal(app, make_account):
-    username, password = make_account(role="staff")
-    client = app.test_client()
-    page = client.get("/rp", follow_redirects=True)
-    assert _on(page, "/login")
-    done = _log_in(client, page, username, password)
-    assert _on(done, "/rp"), done.request.path
+    assert _on(done, asked), done.request.path
 
 
 def test_a_login_from_the_login_page_still_ends_at_home(app, make_account):
