@@ -121,9 +121,15 @@ def _expired(app, data: dict) -> bool:
     )
 
 
+#: The page to end the login on (see ``idp.navigation.remember_page``).
+AFTER_LOGIN = "after_login"
+#: What a session keeps of itself when someone logs in (under a new session id).
+KEPT_AT_LOGIN = ("csrf_token", AFTER_LOGIN)
+
+
 def login(account: Account, amr: list[str], acr: str | None = None) -> None:
     """Start a signed-in session for ``account`` under a new session id."""
-    keep = {k: v for k, v in session.items() if k in ("csrf_token",)}
+    keep = {k: v for k, v in session.items() if k in KEPT_AT_LOGIN}
     session.clear()
     session.update(keep)
     session.rotate = True

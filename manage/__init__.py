@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, render_template
 from flask_babel import lazy_gettext as _l
 
-from idp import navigation, sessions
+from idp import navigation
 from idp.identity import operators
 from manage import access
 
@@ -58,8 +58,7 @@ def index():
 
 
 def _is_operator() -> bool:
-    found = sessions.signed_in()
-    return found is not None and bool(operators.roles_of(found.id))
+    return bool(access.roles())
 
 
 def init_app(app: Flask) -> None:
@@ -74,6 +73,7 @@ def init_app(app: Flask) -> None:
     )
 
     app.before_request(access.gate)
+    navigation.add_return_area(app, access.PREFIX)  # the gate sends the operator back here
     app.register_blueprint(bp)
     app.add_template_global(areas, "manage_areas")
     app.add_template_global(access.operator, "console_operator")

@@ -12,6 +12,9 @@ blueprint serves it) it requires, in order:
    role is for administrators only.
 
 Views read the acting operator with :func:`operator`.
+
+An operator sent to log in or to enter the code comes back to the page they asked for
+(:func:`idp.navigation.remember_page`: only a page opened with GET under ``/manage``).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from dataclasses import dataclass
 from flask import current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 
-from idp import mfa, sessions
+from idp import mfa, navigation, sessions
 from idp.errors import CATALOGUE, KleidiError, define
 from idp.identity import operators
 from idp.identity.models import Account
@@ -74,6 +77,19 @@ def operator() -> Operator:
     return g.manage_operator
 
 
+def roles() -> tuple[str, ...]:
+    """The operator roles of the signed-in account (none when signed out), read once per
+    request: the gate and the home page's link to the console ask the same question. Never
+    kept beyond the request, so that a revoked role is gone from the next page."""
+    found = sessions.signed_in()
+    if found is None:
+        return ()
+    known = g.get("manage_roles")
+    if known is None or known[0] != found.id:  # another account signed in since
+        known = g.manage_roles = (found.id, tuple(operators.roles_of(found.id)))
+    return known[1]
+
+
 def protected(path: str) -> bool:
     return path == PREFIX or path.startswith(PREFIX + "/")
 
@@ -93,16 +109,18 @@ def gate():
         return None
     signed_in = sessions.signed_in()
     if signed_in is None:
+        navigation.remember_page(PREFIX)
         return redirect(url_for("login.login"), 303)
-    roles = tuple(operators.roles_of(signed_in.id))
-    if not roles:
+    held = roles()
+    if not held:
         raise KleidiError("MANAGE-001")
     account = sessions.current_account()
     if not mfa.enrolled(account):
         return render_template("manage/enrol_first.html", error=CATALOGUE["MANAGE-002"]), 403
     if mfa.achieved_acr(session) != mfa.REFEDS_MFA:
+        navigation.remember_page(PREFIX)
         return mfa.begin_second_step(account, {}, step_up=True)
-    found = Operator(account, roles)
+    found = Operator(account, held)
     if not found.has(required_role()):
         raise KleidiError("MANAGE-003")
     g.manage_operator = found

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import csrf_token
 
 from idp import config, create_app, db
 from idp.audit import AuditEvent
@@ -70,6 +71,25 @@ def test_the_second_brand_of_the_demo(akti):
     assert "--accent: #7a1f3d" in client.get("/brand.css").get_data(as_text=True)
     error = client.get("/activate/unknown/identify").get_data(as_text=True)
     assert 'href="mailto:helpdesk@akti.example?subject=' in error  # FLOW-001: the helpdesk
+
+
+def test_the_second_brands_login_page_tells_what_went_wrong(akti):
+    """Its own login page keeps the built-in errors: the box of a refused login, and the
+    summary of the fields to fill, each linked to its field, which is marked invalid."""
+    client = akti.test_client()
+    token = csrf_token(client.get("/login"))
+    wrong = client.post("/login", data={"csrf_token": token, "username": "nobody",
+                                        "password": "not this one"}).get_data(as_text=True)
+    assert 'role="alert"' in wrong and "Λάθος όνομα χρήστη ή κωδικός πρόσβασης" in wrong
+    assert "(LOGIN-001)" in wrong and "Διορθώστε τα παρακάτω:" not in wrong
+    empty = client.post("/login", data={"csrf_token": token, "username": "", "password": ""},
+                        headers={"Accept-Language": "en"})
+    body = empty.get_data(as_text=True)
+    assert empty.status_code == 400
+    assert 'aria-labelledby="error-summary-title"' in body and "Please correct the following:" in body
+    assert 'href="#username"' in body and 'href="#password"' in body
+    assert body.count('aria-invalid="true"') == 2
+    assert "Welcome to the online services of Akti University" in body  # still its own page
 
 
 def test_the_second_brands_words_are_refused_in_passwords(akti):

@@ -186,3 +186,43 @@ def test_a_console_action_without_the_form_token_is_refused(app, make_operator, 
     assert refused.status_code == 400 and "GEN-003" in refused.get_data(as_text=True)
     with app.app_context():
         assert _operator_events() == 0
+
+
+def test_the_home_page_links_to_the_console_for_operators_only(app, make_operator, make_account,
+                                                               login):
+    helpdesk = make_operator("helpdesk")
+    client = helpdesk.client(language="en")
+    home = client.get("/").get_data(as_text=True)
+    assert 'href="/manage"' in home and "Operators' console" in home
+    username, password = make_account()
+    someone = app.test_client()
+    login(someone, username, password)
+    assert 'href="/manage"' not in someone.get("/").get_data(as_text=True)
+    done = app.test_cli_runner().invoke(args=["operator", "revoke", helpdesk.username, "helpdesk"])
+    assert done.exit_code == 0
+    assert 'href="/manage"' not in client.get("/").get_data(as_text=True)
+
+
+def test_a_console_page_reads_the_roles_once(app, make_operator):
+    """The gate's answer serves the page's link to the console too: one query for the roles."""
+    from flask import Blueprint, render_template_string
+
+    links = Blueprint("links", __name__)
+    links.add_url_rule("/manage/links", "page", lambda: render_template_string(
+        "{% for link in selfservice_links(signed_in=True) %}{{ link.url }} {% endfor %}"))
+    app.register_blueprint(links)
+    client = make_operator("admin").client()
+    asked = []
+
+    def statement(_conn, _cursor, sql, *_):
+        if "operator_role" in sql:
+            asked.append(sql)
+
+    with app.app_context():
+        sa.event.listen(db.engine(), "before_cursor_execute", statement)
+    try:
+        page = client.get("/manage/links").get_data(as_text=True)
+    finally:
+        with app.app_context():
+            sa.event.remove(db.engine(), "before_cursor_execute", statement)
+    assert "/manage " in page and len(asked) == 1

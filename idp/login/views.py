@@ -117,9 +117,10 @@ def resume(iid):
     diversion = interactions.run_checks(account, interaction)
     if diversion is not None:
         return diversion
+    page = navigation.page_after_login()  # forgotten either way: it serves one login
     if interaction:
         return redirect(url_for(interaction["resume"], iid=iid))
-    return redirect(url_for("login.signed_in"))
+    return redirect(page or url_for("login.signed_in"))
 
 
 @bp.route("/")

@@ -27,7 +27,7 @@ from pathlib import Path
 from flask import current_app, redirect, session, url_for
 from flask_babel import lazy_gettext as _l
 
-from idp import clock, errors
+from idp import clock, errors, sessions
 from idp.config import ConfigurationError
 from idp.identity.models import Account
 from idp.mfa import models  # noqa: F401  (registers the tables)
@@ -101,7 +101,7 @@ def begin_second_step(account: Account, interaction: dict, *, step_up: bool = Fa
     rotated and any earlier login in this browser ends (unless this is a step-up of it).
     """
     if not step_up:
-        keep = {k: v for k, v in session.items() if k in ("csrf_token", "flows")}
+        keep = {k: v for k, v in session.items() if k in (*sessions.KEPT_AT_LOGIN, "flows")}
         session.clear()
         session.update(keep)
     session.rotate = True

@@ -26,6 +26,7 @@ def init_app(app: Flask) -> None:
     )
 
     app.register_blueprint(bp)
+    navigation.add_return_area(app, reauth.AREA)
     app.add_template_global(account_page.role_label, "role_label")
     app.add_template_global(account_lifecycle.account_lifecycle, "account_lifecycle")
     navigation.add_link(app, "mypassword.recovery_identify", _l("Forgot your password?"), order=20)

@@ -19,13 +19,19 @@ define("ACCT-001", 200, _l("Wrong password or code"),
        _l("The password or the code from your authenticator app is not right. Try again."))
 
 
+#: Where the account pages live: a signed-out person sent to log in comes back to one.
+AREA = "/account"
+
+
 def signed_in(view):
-    """Run ``view(account, ...)`` for a signed-in person; others go to the login page."""
+    """Run ``view(account, ...)`` for a signed-in person; others go to the login page, and
+    back to the page they opened once they have logged in."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
         account = sessions.current_account()
         if account is None:
+            navigation.remember_page(AREA)
             return redirect(url_for("login.login"))
         return view(account, *args, **kwargs)
 

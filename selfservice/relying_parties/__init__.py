@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
     from selfservice.relying_parties import views  # noqa: F401 (its routes join bp)
 
     app.register_blueprint(bp)
+    navigation.add_return_area(app, bp.url_prefix)  # rp_admin sends a signed-out owner back
     app.add_template_filter(attribute_label, "attribute_label")
     navigation.add_link(app, "rp.index", _l("Your services (relying parties)"), signed_in=True,
                         order=60, shown=_may_register)

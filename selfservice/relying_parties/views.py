@@ -6,7 +6,7 @@ from functools import wraps
 
 from flask import current_app, make_response, redirect, render_template, request, url_for
 
-from idp import attributes, db, sessions
+from idp import attributes, db, navigation, sessions
 from idp.errors import CATALOGUE, KleidiError
 from idp.relying_parties import kinds, registration
 from selfservice.relying_parties import bp
@@ -28,7 +28,8 @@ def rp_admin(view):
     def wrapper(*args, **kwargs):
         account = sessions.current_account()
         if account is None:
-            return redirect(url_for("login.login", next=request.path))
+            navigation.remember_page(bp.url_prefix)
+            return redirect(url_for("login.login"))
         if not registration.may_register(account):
             raise KleidiError("RP-007", account=account.id)
         return view(account, *args, **kwargs)
