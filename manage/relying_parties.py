@@ -24,17 +24,17 @@ bp = Blueprint("manage_rp", __name__, url_prefix="/manage/relying-parties")
 class ApproveForm(FlaskForm):
     """The release is read from the ``release`` checkboxes (see :func:`approve`)."""
 
-    reason = StringField(REASON, validators=[Length(max=500)])
+    reason = StringField(REASON, validators=[Length(max=500)], id="approve-reason")
 
 
 class RejectForm(FlaskForm):
     reason = StringField(_l("Why it is not approved (sent to the owners)"),
-                         validators=[InputRequired(), Length(max=500)])
+                         validators=[InputRequired(), Length(max=500)], id="reject-reason")
 
 
 class WithdrawForm(FlaskForm):
     reason = StringField(_l("Why it is withdrawn (sent to the owners)"),
-                         validators=[InputRequired(), Length(max=500)])
+                         validators=[InputRequired(), Length(max=500)], id="withdraw-reason")
 
 
 @bp.route("")

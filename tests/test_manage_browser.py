@@ -16,10 +16,12 @@ import pytest
 WORDS = {
     "el": {"console": "Κονσόλα διαχειριστών", "search": "Αναζήτηση", "disable": "Απενεργοποίηση λογαριασμού",
            "enable": "Ενεργοποίηση λογαριασμού", "enrol": "Ορίστε πρώτα δεύτερο παράγοντα",
-           "request": "Υποβολή αίτησης"},
+           "request": "Υποβολή αίτησης",
+           "withdraw": "Απόσυρση της καταχώρισης"},
     "en": {"console": "Operators' console", "search": "Search", "disable": "Disable the account",
            "enable": "Enable the account", "enrol": "Set up a second factor first",
-           "request": "Send the request"},
+           "request": "Send the request",
+           "withdraw": "Withdraw the registration"},
 }
 
 
@@ -85,3 +87,40 @@ def test_enrol_first_and_the_non_personal_request_on_a_phone(phone, live_app, ma
     other.locator("input[name=username]").fill("physics-lab")
     other.get_by_role("button", name=words["request"]).click()
     phone.check(other, "nonpersonal-sent")
+
+
+@pytest.mark.parametrize("language", ["el", "en"])
+def test_the_federation_review_and_a_withdrawal_on_a_phone(phone, live_app, app, make_operator,
+                                                          make_account, language):
+    """A submitted registration's review page (approve, reject and withdraw, each with its
+    own reason field), and the withdrawal done by the label of its own field."""
+    from rp_support import metadata
+
+    from idp import db
+    from idp.identity import accounts
+    from idp.relying_parties import registration
+
+    owner, _password = make_account("libadmin", role="staff")
+    with app.app_context():
+        account = accounts.find_by_username(owner)
+        rp, _secret = registration.create(
+            account, "saml", {"metadata": metadata("https://library.example.org/shibboleth",
+                                                   "https://library.example.org/acs")},
+            {"eppn": "to match loans"}, {}, {})
+        registration.submit(rp, account)
+        db.session().commit()
+        rp_id = rp.id
+    federation = make_operator("federation")
+    page = phone(language)
+    _sign_in(page, live_app, federation.username, federation.password, federation.secret)
+    page.goto(f"{live_app}/manage/relying-parties")
+    phone.check(page, "queue")
+    page.goto(f"{live_app}/manage/relying-parties/{rp_id}")
+    phone.check(page, "review")
+    withdrawal = page.locator(f"form[action='/manage/relying-parties/{rp_id}/withdraw']")
+    label = withdrawal.locator("label").inner_text()
+    page.get_by_label(label, exact=True).fill("registered twice")
+    page.get_by_role("button", name=WORDS[language]["withdraw"]).click()
+    page.wait_for_url(f"{live_app}/manage/relying-parties")
+    phone.check(page, "withdrawn")
+    assert f"/manage/relying-parties/{rp_id}" not in page.content()
