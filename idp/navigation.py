@@ -105,8 +105,8 @@ def remember_page(prefix: str) -> None:
     here = quote(request.path) + (f"?{query}" if query else "")
     if request.method == "GET" and request.url_rule is not None and returnable(here, prefix):
         session[AFTER_LOGIN] = here
-    else:
-        session.pop(AFTER_LOGIN, None)
+    elif AFTER_LOGIN in session:  # (a session with nothing to forget is not written)
+        del session[AFTER_LOGIN]
 
 
 def page_after_login() -> str | None:
