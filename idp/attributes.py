@@ -12,6 +12,7 @@ Pairwise values depend on the relying party: :func:`pairwise_id`.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -106,8 +107,10 @@ def active_roles(account: Account) -> list[str]:
     return [role for role, _department, _registration in profile(account).affiliations]
 
 
-def person_attributes(account: Account, lang: str = "en") -> dict[str, list[str]]:
-    """Every attribute of the vocabulary that the account has a value for."""
+def person_attributes(account: Account, lang: str = "en",
+                      wanted: Collection[str] | None = None) -> dict[str, list[str]]:
+    """Every attribute of the vocabulary that the account has a value for (of those
+    ``wanted``, if given: entitlements cost a database read that most answers do without)."""
     config = current_app.config
     person, scope = profile(account), config["SCOPE"]
     names = active_roles(account)
@@ -124,7 +127,8 @@ def person_attributes(account: Account, lang: str = "en") -> dict[str, list[str]
         "affiliation": affiliations,
         "scoped_affiliation": [f"{value}@{scope}" for value in affiliations],
         "primary_affiliation": [p] if (p := roles.primary_affiliation(names)) else [],
-        "entitlement": services.entitlements(account, names),
+        "entitlement": services.entitlements(account, names)
+        if wanted is None or "entitlement" in wanted else [],
         "display_name": [f"{given} {family}".strip()],
         "given_name": [given],
         "family_name": [family],

@@ -82,17 +82,12 @@ def _language() -> str:
 
 def released_attributes(account: Account, client, scope: str) -> dict[str, list[str]]:
     """Internal attribute -> values released for ``scope`` (only approved scopes count)."""
-    values = attributes.person_attributes(account, _language())
     allowed = getattr(client, "released_attributes", None)
-    out: dict[str, list[str]] = {}
-    for scope_name in scope_to_list(scope or ""):
-        if scope_name not in client.scopes:
-            continue
-        for claim in SCOPE_CLAIMS.get(scope_name, ()):
-            internal = CLAIMS[claim][0]
-            if values.get(internal) and (allowed is None or internal in allowed):
-                out[internal] = values[internal]
-    return out
+    wanted = [CLAIMS[claim][0] for scope_name in scope_to_list(scope or "")
+              if scope_name in client.scopes for claim in SCOPE_CLAIMS.get(scope_name, ())]
+    wanted = [internal for internal in wanted if allowed is None or internal in allowed]
+    values = attributes.person_attributes(account, _language(), wanted)
+    return {internal: values[internal] for internal in wanted if values.get(internal)}
 
 
 def user_claims(subject: Subject, scope: str) -> dict:

@@ -26,7 +26,7 @@ def values_for(account: Account, provider: Provider, lang: str = "en") -> dict[s
     the same value at the same SP every time and unrelated values at different SPs.
     """
     approved = provider.approved()
-    available = attributes.person_attributes(account, lang)
+    available = attributes.person_attributes(account, lang, approved)
     if "pairwise_id" in approved:
         available["pairwise_id"] = [attributes.pairwise_id(account, provider.entity_id)]
     return {name: available[name] for name in sorted(approved) if available.get(name)}
