@@ -302,7 +302,7 @@ def measure(port, master, username, password, folder, args) -> dict:
         "setup": {"server": SERVER_DESCRIPTION[args.server], "server_core": SERVER_CORE,
                   "clients": args.clients,
                   "binding": "HTTP-Redirect AuthnRequest -> HTTP-POST Response",
-                  "signature": "Response and assertion signed, RSA-2048, RSA-SHA256, in-process xmlsec",
+                  "signature": "Response and assertion signed, RSA-2048, RSA-SHA256, in process",
                   "database": "SQLite (a file of this run)",
                   "store": "Redis" if os.environ.get("KLEIDI_REDIS_URL") else "in-process"},
         "response_signature_verified_by_python3_saml": check_signature(port, cookie, folder),

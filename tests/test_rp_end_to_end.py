@@ -182,8 +182,8 @@ def test_register_approve_and_log_in_with_exactly_the_release(app, base_settings
         secret = re.search(r'id="client-secret">([^<]+)<', answer.text).group(1)
         oidc_rp = _cli(app, "rp", "show", client_id, "--json")["id"]
         mails = outbox.to(email_of(app, admin))
-        assert [m["subject"] for m in mails] == ["Η Βιβλιοθήκη υποβλήθηκε για έλεγχο",
-                                                  "Η Εργαστήριο υποβλήθηκε για έλεγχο"]
+        assert [m["subject"] for m in mails] == ["Η υπηρεσία Βιβλιοθήκη υποβλήθηκε για έλεγχο",
+                                                  "Η υπηρεσία Εργαστήριο υποβλήθηκε για έλεγχο"]
 
         # Nobody can log in before the approval.
         assert requests.get(sp.login_redirect(), timeout=30).status_code >= 400
@@ -197,7 +197,7 @@ def test_register_approve_and_log_in_with_exactly_the_release(app, base_settings
              "--json")
         _cli(app, "rp", "approve", str(oidc_rp), "--release", "display_name,email", "--json")
         subjects = [m["subject"] for m in outbox.to(email_of(app, admin))]
-        assert subjects[2:] == ["Η Βιβλιοθήκη εγκρίθηκε", "Η Εργαστήριο εγκρίθηκε"]
+        assert subjects[2:] == ["Η υπηρεσία Βιβλιοθήκη εγκρίθηκε", "Η υπηρεσία Εργαστήριο εγκρίθηκε"]
 
         # python3-saml receives exactly the approved attributes.
         auth = _saml_login(sp, base, person, password)

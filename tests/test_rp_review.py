@@ -56,7 +56,7 @@ def test_an_operator_previews_and_approves_a_release(app, make_operator, make_ac
         event = db.session().scalars(sa.select(AuditEvent).where(
             AuditEvent.event == "rp.approved")).one()
         assert event.actor == f"operator:{operator.username}" and event.detail["request_id"]
-    assert outbox.to(email_of(app, owner))[-1]["subject"] == "Η Βιβλιοθήκη εγκρίθηκε"
+    assert outbox.to(email_of(app, owner))[-1]["subject"] == "Η υπηρεσία Βιβλιοθήκη εγκρίθηκε"
 
 
 def test_a_rejection_needs_a_reason_and_reaches_the_owners(app, make_operator, csrf, submitted,
@@ -73,7 +73,7 @@ def test_a_rejection_needs_a_reason_and_reaches_the_owners(app, make_operator, c
     assert answer.status_code == 303
     assert registration(app, ENTITY).state == "rejected"
     mail = outbox.to(email_of(app, owner))[-1]
-    assert mail["subject"] == "Η Βιβλιοθήκη δεν εγκρίθηκε" and "no security contact" in mail["body"]
+    assert mail["subject"] == "Η υπηρεσία Βιβλιοθήκη δεν εγκρίθηκε" and "no security contact" in mail["body"]
 
 
 def test_a_release_beyond_the_request_and_a_second_decision_are_refused(app, make_operator,

@@ -106,7 +106,7 @@ def test_a_withdrawn_submission_leaves_the_queue_and_the_co_owner_is_told(
     assert f"{owner}, a co-owner, withdrew the registration of Library ({ENTITY})" in told["body"]
     assert "http://localhost/rp\n" in told["body"]  # the list: the service has no page now
     assert [m["subject"] for m in outbox.to(email_of(app, owner))] == [
-        "Η Βιβλιοθήκη υποβλήθηκε για έλεγχο"]  # the submission's, nothing about its own act
+        "Η υπηρεσία Βιβλιοθήκη υποβλήθηκε για έλεγχο"]  # the submission's, nothing about its own act
 
 
 @pytest.mark.settings(SAML_METADATA_CHECK_SECONDS=0)
