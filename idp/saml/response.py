@@ -3,19 +3,28 @@
 pysaml2 builds a response as a tree of its own classes, serializes it with ElementTree, and its
 signing backend parses that text again before signing and serializes it once more: about 1 ms
 per login, a third of the budget of a whole answer. This module writes the same message of the
-Web Browser SSO profile (SAML 2.0 profiles 4.1.4.2, and SAML2Int) directly: one tree, one
-signature pass with libxmlsec1, one serialization. Error responses, metadata and logout stay
-with pysaml2 (idp.saml.server); the keys and the cipher are the same (idp.saml.crypto).
+Web Browser SSO profile (SAML 2.0 profiles 4.1.4.2, and SAML2Int) directly: one tree, signed in
+place, one serialization. Error responses, metadata and logout stay with pysaml2
+(idp.saml.server); the keys and the cipher are the same (idp.saml.crypto).
+
+The two signatures are written here too, with libxml2's exclusive canonicalization (lxml),
+SHA-256 and OpenSSL's RSA (cryptography): the same bytes libxmlsec1 writes for the same tree
+(tests/test_saml_response_signing.py compares them), at 0.13 ms less per signature, a tenth of
+an answer. Signatures that come in are still verified by libxmlsec1 (idp.saml.crypto).
 """
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import xmlsec
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from lxml import etree
 
 from idp import clock
@@ -68,7 +77,7 @@ _SKELETON = etree.fromstring(f"""
 class Signer:
     """The IdP's signing key (parsed once) and its certificate's base64 body for KeyInfo."""
 
-    key: xmlsec.Key
+    key: rsa.RSAPrivateKey
     certificate: str
 
 
@@ -157,13 +166,34 @@ def _attributes(assertion, values: dict[str, list[str]]) -> None:
 
 
 def _sign(element, signature, signer: Signer) -> None:
-    """Fill in the `signature` template inside `element` (which it signs, by its ID)."""
-    signature[0][2].set("URI", "#" + element.get("ID"))  # SignedInfo/Reference
-    signature[2][0][0].text = signer.certificate  # KeyInfo/X509Data/X509Certificate
-    context = xmlsec.SignatureContext()
-    context.key = signer.key
-    context.register_id(element, "ID")
-    context.sign(signature)
+    """Fill in the `signature` template, a child of `element`, with the enveloped signature of
+    `element` (by its ID) that the template describes."""
+    signed_info, value, key_info = signature
+    reference = signed_info[2]
+    reference.set("URI", "#" + element.get("ID"))
+    key_info[0][0].text = signer.certificate
+    # The enveloped-signature transform: the digest is of the element without its Signature
+    # (which has no tail text in these templates: nothing else leaves with it).
+    position = element.index(signature)
+    element.remove(signature)
+    try:
+        digest = hashlib.sha256(_canonical(element)).digest()
+    finally:
+        element.insert(position, signature)
+    reference[2].text = _base64(digest)  # DigestValue
+    value.text = _base64(signer.key.sign(_canonical(signed_info), padding.PKCS1v15(),
+                                         hashes.SHA256()))
+
+
+def _canonical(element) -> bytes:
+    """Exclusive XML Canonicalization 1.0 without comments, of `element` in its document."""
+    return etree.tostring(element, method="c14n", exclusive=True, with_comments=False)
+
+
+def _base64(data: bytes) -> str:
+    """Base64 in lines of 64 characters, as libxmlsec1 writes a signature's values."""
+    text = base64.b64encode(data).decode("ascii")
+    return "\n".join(text[start:start + 64] for start in range(0, len(text), 64))
 
 
 def _fill(element, **attributes) -> None:

@@ -6,7 +6,8 @@ import os
 import time
 from pathlib import Path
 
-import xmlsec
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import current_app
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.config import IdPConfig
@@ -99,7 +100,10 @@ def _signer() -> response.Signer:
     with open(key_path("signing", "crt"), "rb") as handle:
         pem = handle.read()
     body = b"".join(line for line in pem.splitlines() if line and not line.startswith(b"-----"))
-    key = xmlsec.Key.from_file(key_path("signing", "key"), xmlsec.KeyFormat.PEM)
+    with open(key_path("signing", "key"), "rb") as handle:
+        key = serialization.load_pem_private_key(handle.read(), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):  # the responses say RSA-SHA256
+        raise ValueError(f"{key_path('signing', 'key')}: the SAML signing key must be RSA")
     return response.Signer(key=key, certificate=body.decode("ascii"))
 
 
