@@ -124,3 +124,49 @@ def test_the_federation_review_and_a_withdrawal_on_a_phone(phone, live_app, app,
     page.wait_for_url(f"{live_app}/manage/relying-parties")
     phone.check(page, "withdrawn")
     assert f"/manage/relying-parties/{rp_id}" not in page.content()
+
+
+@pytest.mark.parametrize("language", ["el", "en"])
+def test_removing_a_service_in_force_on_a_phone(phone, live_app, app, make_operator,
+                                                make_account, language):
+    """The list of what is served, the confirmation of a removal (refused without a reason,
+    then done) and the page that says it happened."""
+    from rp_support import metadata
+
+    from idp import db
+    from idp.identity import accounts
+    from idp.relying_parties import registration, review
+
+    entity = "https://library.example.org/shibboleth"
+    owner, _password = make_account("libadmin", role="staff")
+    with app.app_context():
+        account = accounts.find_by_username(owner)
+        rp, _secret = registration.create(
+            account, "saml", {"metadata": metadata(entity, "https://library.example.org/acs")},
+            {"eppn": "to match loans"}, {}, {})
+        registration.submit(rp, account)
+        review.approve(rp, ["eppn"], actor="test")
+        db.session().commit()
+        rp_id = rp.id
+    words = {"el": ("Αφαίρεση…", "Αφαίρεση της υπηρεσίας", "Η υπηρεσία αφαιρέθηκε"),
+             "en": ("Remove…", "Remove the service", "The service was removed")}[language]
+    federation = make_operator("federation")
+    page = phone(language)
+    _sign_in(page, live_app, federation.username, federation.password, federation.secret)
+    page.goto(f"{live_app}/manage/relying-parties")
+    assert entity in page.locator("#served").inner_text()
+    phone.check(page, "served")
+    page.goto(f"{live_app}/manage/relying-parties/{rp_id}")
+    page.get_by_role("link", name=words[0], exact=True).click()
+    phone.check(page, "remove-confirm")
+    page.get_by_role("button", name=words[1]).click()
+    assert page.locator("#remove-reason[aria-invalid=true]").is_visible()
+    phone.check(page, "remove-refused")
+    label = page.locator("label[for=remove-reason]").inner_text()
+    page.get_by_label(label, exact=True).fill("the library moved to another identity provider")
+    page.get_by_role("button", name=words[1]).click()
+    assert words[2] in page.locator("h1").inner_text()
+    assert page.locator("#rp-identifier").inner_text() == entity
+    phone.check(page, "removed")
+    page.goto(f"{live_app}/manage/relying-parties")
+    assert entity not in page.locator("#served").inner_text()

@@ -51,7 +51,8 @@ def test_sp_list_show_and_remove_in_json(app, registered_sp):
     assert _run(app, "sp", "remove", ENTITY, "--reason", "retired", "--json") == {"removed": ENTITY}
     assert ENTITY not in [sp["entity_id"] for sp in _run(app, "sp", "list", "--json")]
     assert _events(app, "rp.removed")[-1]["reason"] == "retired"
-    assert "no registered SP" in _run(app, "sp", "remove", ENTITY, code=1)
+    gone = _run(app, "sp", "remove", ENTITY, "--reason", "again", code=1)
+    assert "RP-016: No SAML service provider" in gone
     assert "unknown SP" in _run(app, "sp", "show", ENTITY, code=1)
 
 
@@ -62,7 +63,7 @@ def test_sp_remove_forgets_the_consents_given_to_it(app, registered_sp, make_acc
         db.session().add(Consent(account_id=accounts.find_by_username(username).id,
                                  relying_party=ENTITY, attribute_names=["eppn"]))
         db.session().commit()
-    _run(app, "sp", "remove", ENTITY)
+    _run(app, "sp", "remove", ENTITY, "--reason", "retired")
     with app.app_context():
         assert db.session().scalar(sa.select(sa.func.count()).select_from(Consent)) == 0
 
@@ -98,7 +99,8 @@ def test_client_remove_ends_its_grants_and_consents(app, client, login, make_acc
     username, password = make_account()
     tokens, _params, _back = code_flow(client, login, app, username=username, password=password,
                                        client_id=client_id, secret=secret)
-    assert _run(app, "client", "remove", client_id, "--json") == {"removed": client_id}
+    assert _run(app, "client", "remove", client_id, "--reason", "closed", "--json") == {
+        "removed": client_id}
     with app.app_context():
         grants = db.session().scalars(sa.select(OidcGrant)).all()
         assert grants and all(g.revoked_at is not None for g in grants)
@@ -106,7 +108,7 @@ def test_client_remove_ends_its_grants_and_consents(app, client, login, make_acc
     answer = client.get("/oidc/userinfo",
                         headers={"Authorization": f"Bearer {tokens['access_token']}"})
     assert answer.status_code == 401
-    assert "no client" in _run(app, "client", "remove", client_id, code=1)
+    assert "RP-016" in _run(app, "client", "remove", client_id, "--reason", "again", code=1)
     assert "no client" in _run(app, "client", "show", client_id, code=1)
 
 

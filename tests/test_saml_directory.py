@@ -52,7 +52,8 @@ def test_the_background_thread_swaps_changes_in(saml_app, client, tmp_path, serv
     served()
     entity_id = register(saml_app, tmp_path, "later.example.org")
     assert wait_until(lambda: known(client, entity_id))
-    assert saml_app.test_cli_runner().invoke(args=["sp", "remove", entity_id]).exit_code == 0
+    assert saml_app.test_cli_runner().invoke(args=[
+        "sp", "remove", entity_id, "--reason", "retired"]).exit_code == 0
     assert wait_until(lambda: not known(client, entity_id))
 
 

@@ -45,7 +45,8 @@ def test_cli_registration_takes_effect_without_restart(saml_app, tmp_path, clien
                                  "--attributes", "eppn,pairwise_id", "--allow-unsolicited"])
     assert result.exit_code == 0, result.output
     assert "eppn,pairwise_id" in runner.invoke(args=["sp", "list"]).output
-    assert runner.invoke(args=["sp", "remove", "https://new.example.org/sp"]).exit_code == 0
+    assert runner.invoke(args=["sp", "remove", "https://new.example.org/sp",
+                                "--reason", "retired"]).exit_code == 0
     refused = client.get("/saml/sso/init", query_string={"sp": "https://new.example.org/sp"})
     assert "SAML-001" in refused.get_data(as_text=True)
 

@@ -12,6 +12,7 @@ from idp import db
 from idp.oidc import client_changes, clients
 from idp.oidc.cli import client_group
 from idp.relying_parties import review
+from idp.relying_parties.cli import run
 
 
 def _client(client_id: str):
@@ -80,13 +81,13 @@ def update(client_id, reason, as_json, **changes):
 
 @client_group.command("remove")
 @click.argument("client_id")
-@click.option("--reason", default="")
+@click.option("--reason", required=True, help="Why (kept in the audit log, told to its owners).")
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
 def remove(client_id, reason, as_json):
-    """Forget a client: its refresh and access tokens end, its consents are forgotten."""
-    if not review.remove("oidc", client_id, actor="cli", reason=reason):
-        raise click.ClickException(f"no client {client_id}")
+    """Forget a client: its refresh and access tokens end, its consents are forgotten
+    (RP-016 if there is no client CLIENT_ID)."""
+    run(lambda: review.remove("oidc", client_id, actor="cli", reason=reason))
     db.session().commit()
     click.echo(json.dumps({"removed": client_id}) if as_json else f"removed {client_id}")
 

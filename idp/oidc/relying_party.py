@@ -55,6 +55,10 @@ class OidcKind:
         row.sector = urlsplit(settings["redirect_uris"][0]).hostname
         _forget_cached(identifier)
 
+    def served(self) -> list[str]:
+        return list(db.session().scalars(
+            sa.select(OidcClient.client_id).order_by(OidcClient.client_id)))
+
     def withdraw(self, identifier: str) -> bool:
         session = db.session()
         known = session.execute(sa.delete(OidcClient).where(

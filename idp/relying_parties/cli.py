@@ -40,7 +40,9 @@ def _release(value: str | None, rp) -> list[str]:
     return [name.strip() for name in value.split(",") if name.strip()]
 
 
-def _run(step):
+def run(step):
+    """Run a core step; a refusal ends the command (exit 1) with its code and its English
+    text. The sp and client commands use it too."""
     try:
         step()
     except KleidiError as error:
@@ -106,7 +108,7 @@ def preview(reference, username, release, as_json):
 def approve(reference, release, reason, as_json):
     """Approve the submitted version with the release; it is in force at once."""
     rp = _load(reference)
-    _run(lambda: review.approve(rp, _release(release, rp), actor="cli", reason=reason))
+    run(lambda: review.approve(rp, _release(release, rp), actor="cli", reason=reason))
     db.session().commit()
     click.echo(json.dumps(describe(rp)) if as_json else f"{rp.identifier} approved, active")
 
@@ -119,7 +121,7 @@ def approve(reference, release, reason, as_json):
 def reject(reference, reason, as_json):
     """Refuse the submitted version; the owners are told why."""
     rp = _load(reference)
-    _run(lambda: review.reject(rp, actor="cli", reason=reason))
+    run(lambda: review.reject(rp, actor="cli", reason=reason))
     db.session().commit()
     click.echo(json.dumps(describe(rp)) if as_json else f"{rp.identifier} rejected")
 
@@ -134,7 +136,7 @@ def withdraw(reference, reason, as_json):
     identifier can be registered again. RP-014 for one that was: see sp/client remove."""
     rp = _load(reference)
     gone = {"withdrawn": rp.identifier, "id": rp.id, "kind": rp.kind}
-    _run(lambda: registration.withdraw(rp, actor="cli", reason=reason))
+    run(lambda: registration.withdraw(rp, actor="cli", reason=reason))
     db.session().commit()
     click.echo(json.dumps(gone) if as_json else f"{gone['withdrawn']} withdrawn")
 

@@ -44,3 +44,10 @@ define("RP-014", 409, _l("This registration cannot be withdrawn"),
           "version: to stop it, ask the operators to remove it."))
 define("RP-015", 400, _l("A reason is needed"),
        _l("An operator who withdraws a registration must say why: the owners are told."))
+define("RP-016", 404, _l("This service is not served"),
+       _l("No SAML service provider or OpenID Connect client is registered with this identifier: "
+          "it was removed already, or it was never registered. An SP from a metadata file or a "
+          "federation is removed there."))
+define("RP-017", 400, _l("A reason is needed"),
+       _l("Removing a service must say why: it is kept in the audit trail and told to the "
+          "service's owners."))

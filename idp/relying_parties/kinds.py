@@ -54,6 +54,10 @@ class Kind(Protocol):
     def publish(self, identifier: str, approved: dict, secret_hash: str | None) -> None:
         """Make ``approved`` (settings and release) the version logins use, on every instance."""
 
+    def served(self) -> list[str]:
+        """The identifiers of the RPs registered with this kind (through the portal or its
+        own commands) that :meth:`withdraw` can stop serving, sorted."""
+
     def withdraw(self, identifier: str) -> bool:
         """Stop serving the RP: forget it, end its sessions and tokens. True if it was known."""
 

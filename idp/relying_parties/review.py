@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from idp import audit, clock, db
 from idp.errors import KleidiError
 from idp.relying_parties import codes, kinds, notices, states  # noqa: F401 (codes: defined)
-from idp.relying_parties.models import RelyingParty
+from idp.relying_parties.models import KINDS, RelyingParty
 
 
 def find(identifier_or_id: str | int) -> RelyingParty | None:
@@ -68,17 +68,27 @@ def preview(rp: RelyingParty, account, release=None) -> dict[str, list[str]]:
         "settings": rp.requested["settings"], "release": release})
 
 
-def remove(kind: str, identifier: str, *, actor: str, reason: str = "") -> bool:
-    """Stop serving an RP, however it was registered: it is forgotten and its sessions and
-    tokens end. True if there was one."""
+def served() -> list[tuple[str, str]]:
+    """What an operator can remove: every (kind, identifier) the protocols serve from their
+    registrations (portal, ``kleidi sp add``, ``kleidi client add``), by kind and identifier."""
+    return [(kind, identifier) for kind in KINDS for identifier in kinds.of(kind).served()]
+
+
+def remove(kind: str, identifier: str, *, actor: str, reason: str) -> None:
+    """Stop serving an RP, however it was registered: it is forgotten, its sessions and
+    tokens end and its portal owners are told why. RP-017 without a reason; RP-016 if there
+    is nothing to remove (removed already, or never registered)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise KleidiError("RP-017", relying_party=identifier)
     rp = db.session().scalar(sa.select(RelyingParty).where(
         RelyingParty.identifier == identifier, RelyingParty.kind == kind))
     known = kinds.of(kind).withdraw(identifier)
+    if not known and rp is None:
+        raise KleidiError("RP-016", relying_party=identifier, kind=kind)
     if rp is not None:
-        rp.decision_reason = reason or None
+        rp.decision_reason = reason
         notices.tell_owners(rp, "removed")
         db.session().delete(rp)
-    if known or rp is not None:
-        audit.record("rp.removed", actor=actor, relying_party=identifier, kind=kind,
-                     reason=reason)
-    return known or rp is not None
+    audit.record("rp.removed", actor=actor, relying_party=identifier, kind=kind,
+                 reason=reason)

@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 
 from idp import db
 from idp.relying_parties import review
+from idp.relying_parties.cli import run
 from idp.saml import directory, providers, registrations, vocabulary
 
 
@@ -35,13 +36,13 @@ def add(file: Path):
 
 @sp_group.command(name="remove")
 @click.argument("entity_id")
-@click.option("--reason", default="", help="Why (kept in the audit log, told to its owners).")
+@click.option("--reason", required=True, help="Why (kept in the audit log, told to its owners).")
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
 def remove(entity_id: str, reason: str, as_json: bool):
-    """Forget a registered SP, its policy, its portal registration and the consents given."""
-    if not review.remove("saml", entity_id, actor="cli", reason=reason):
-        raise click.ClickException(f"no registered SP {entity_id}")
+    """Forget a registered SP, its policy, its portal registration and the consents given
+    (RP-016 if none is registered with ENTITY_ID)."""
+    run(lambda: review.remove("saml", entity_id, actor="cli", reason=reason))
     db.session().commit()
     click.echo(json.dumps({"removed": entity_id}) if as_json else f"removed {entity_id}")
 

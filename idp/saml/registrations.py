@@ -30,6 +30,12 @@ def add_metadata(xml: str, actor: str = "cli") -> list[str]:
     return [entity.provider.entity_id for entity in found]
 
 
+def registered() -> list[str]:
+    """The entityIDs registered in the database (not those of files or federations)."""
+    return list(db.session().scalars(
+        sa.select(ServiceProvider.entity_id).order_by(ServiceProvider.entity_id)))
+
+
 def remove(entity_id: str, actor: str = "cli") -> bool:
     """Forget a registered SP and its policy; True if there was one."""
     session = db.session()

@@ -58,6 +58,9 @@ class SamlKind:
         registrations.add_metadata(xml, actor="rp-review")
         registrations.set_policy(identifier, attributes=approved["release"], actor="rp-review")
 
+    def served(self) -> list[str]:
+        return registrations.registered()
+
     def withdraw(self, identifier: str) -> bool:
         known = registrations.remove(identifier, actor="rp-review")
         db.session().execute(sa.delete(Consent).where(Consent.relying_party == identifier))
