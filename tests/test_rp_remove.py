@@ -25,10 +25,10 @@ EPPN = "urn:oid:1.3.6.1.4.1.5923.1.1.1.6"
 ENTITY = "https://wiki.example.org/sp"
 
 
-def _events(app) -> list[AuditEvent]:
+def _events(app, event: str = "rp.removed") -> list[AuditEvent]:
     with app.app_context():
         return list(db.session().scalars(sa.select(AuditEvent).where(
-            AuditEvent.event == "rp.removed")))
+            AuditEvent.event == event)))
 
 
 def _code(response) -> str:
@@ -112,6 +112,8 @@ def test_an_approved_sp_removed_on_the_console_gets_no_assertion(
     assert event.actor == f"operator:{operator.username}" and event.detail["request_id"]
     assert event.detail["relying_party"] == sp.entity_id and event.detail["kind"] == "saml"
     assert event.detail["reason"] == "the library moved to another IdP"
+    [forgotten] = _events(app, "saml.sp_removed")  # the metadata's own record: the same actor
+    assert forgotten.actor == event.actor
     told = outbox.to(email_of(app, owner))[-1]
     assert told["subject"] == "Library was removed"
     assert "Their reason: the library moved to another IdP" in told["body"]

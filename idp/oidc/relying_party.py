@@ -37,7 +37,8 @@ class OidcKind:
     def attributes(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(internal for internal, _multi in claims.CLAIMS.values()))
 
-    def publish(self, identifier: str, approved: dict, secret_hash: str | None) -> None:
+    def publish(self, identifier: str, approved: dict, secret_hash: str | None, *,
+                actor: str) -> None:
         settings, release = approved["settings"], approved["release"]
         row = clients.find(identifier)
         if row is None:
@@ -59,7 +60,7 @@ class OidcKind:
         return list(db.session().scalars(
             sa.select(OidcClient.client_id).order_by(OidcClient.client_id)))
 
-    def withdraw(self, identifier: str) -> bool:
+    def withdraw(self, identifier: str, *, actor: str) -> bool:
         session = db.session()
         known = session.execute(sa.delete(OidcClient).where(
             OidcClient.client_id == identifier)).rowcount

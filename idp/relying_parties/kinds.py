@@ -51,14 +51,16 @@ class Kind(Protocol):
     def attributes(self) -> tuple[str, ...]:
         """The internal attribute names an RP of this kind can be released."""
 
-    def publish(self, identifier: str, approved: dict, secret_hash: str | None) -> None:
-        """Make ``approved`` (settings and release) the version logins use, on every instance."""
+    def publish(self, identifier: str, approved: dict, secret_hash: str | None, *,
+                actor: str) -> None:
+        """Make ``approved`` (settings and release) the version logins use, on every instance
+        (``actor``: who approved it, for the audit trail)."""
 
     def served(self) -> list[str]:
         """The identifiers of the RPs registered with this kind (through the portal or its
         own commands) that :meth:`withdraw` can stop serving, sorted."""
 
-    def withdraw(self, identifier: str) -> bool:
+    def withdraw(self, identifier: str, *, actor: str) -> bool:
         """Stop serving the RP: forget it, end its sessions and tokens. True if it was known."""
 
     def preview(self, account, identifier: str, approved: dict) -> dict[str, list[str]]:

@@ -45,7 +45,7 @@ def approve(rp: RelyingParty, release, *, actor: str, reason: str = "") -> None:
                    "names": rp.requested["names"], "contacts": rp.requested["contacts"]}
     audit.record("rp.approved", actor=actor, relying_party=rp.identifier, release=release,
                  reason=reason)
-    kinds.of(rp.kind).publish(rp.identifier, rp.approved, rp.secret_hash)
+    kinds.of(rp.kind).publish(rp.identifier, rp.approved, rp.secret_hash, actor=actor)
     states.advance(rp, "active")
     rp.decision_reason, rp.updated_at = reason or None, clock.now()
     notices.tell_owners(rp, "approved")
@@ -83,7 +83,7 @@ def remove(kind: str, identifier: str, *, actor: str, reason: str) -> None:
         raise KleidiError("RP-017", relying_party=identifier)
     rp = db.session().scalar(sa.select(RelyingParty).where(
         RelyingParty.identifier == identifier, RelyingParty.kind == kind))
-    known = kinds.of(kind).withdraw(identifier)
+    known = kinds.of(kind).withdraw(identifier, actor=actor)
     if not known and rp is None:
         raise KleidiError("RP-016", relying_party=identifier, kind=kind)
     if rp is not None:

@@ -53,16 +53,17 @@ class SamlKind:
     def attributes(self) -> tuple[str, ...]:
         return tuple(vocabulary.SAML_ATTRIBUTES)
 
-    def publish(self, identifier: str, approved: dict, secret_hash: str | None) -> None:
+    def publish(self, identifier: str, approved: dict, secret_hash: str | None, *,
+                actor: str) -> None:
         xml = with_display_names(approved["settings"]["metadata"], approved["names"])
-        registrations.add_metadata(xml, actor="rp-review")
-        registrations.set_policy(identifier, attributes=approved["release"], actor="rp-review")
+        registrations.add_metadata(xml, actor=actor)
+        registrations.set_policy(identifier, attributes=approved["release"], actor=actor)
 
     def served(self) -> list[str]:
         return registrations.registered()
 
-    def withdraw(self, identifier: str) -> bool:
-        known = registrations.remove(identifier, actor="rp-review")
+    def withdraw(self, identifier: str, *, actor: str) -> bool:
+        known = registrations.remove(identifier, actor=actor)
         db.session().execute(sa.delete(Consent).where(Consent.relying_party == identifier))
         return known
 
