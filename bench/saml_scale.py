@@ -69,7 +69,7 @@ def main() -> int:
                "server": support.SERVER_DESCRIPTION[support.server_of(ROOT)],
                "baseline_server": support.SERVER_DESCRIPTION[support.server_of(baseline)]
                if baseline else None}
-    load_before = os.getloadavg()
+    load_before, gauge_before = os.getloadavg(), support.rsa_gauge()
     try:
         results = {"sizes": measure(sizes, work, baseline, args)}
     finally:
@@ -77,6 +77,8 @@ def main() -> int:
             support.remove_checkout(baseline)
         shutil.rmtree(work, ignore_errors=True)
     results.update(environment(load_before, args, commits))
+    results["machine"]["rsa2048_signs_per_cpu_second"] = [round(gauge_before),
+                                                          round(support.rsa_gauge())]
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "saml_scale.json").write_text(json.dumps(results, indent=2) + "\n")
     (RESULTS / "saml_scale.md").write_text(saml_scale_report.report(results))

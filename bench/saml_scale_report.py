@@ -12,7 +12,8 @@ def report(results: dict) -> str:
              f"{results['setup']['store']} store; medians of {results['setup']['rounds']} "
              "alternating rounds. 'this' loads the SPs as a federation source; the baseline "
              f"({results['setup']['baseline']}, {results['setup']['baseline_server']}) reads "
-             "the same aggregate as a file.", "",
+             "the same aggregate as a file."
+             + _gauge(results["machine"]), "",
              "| SPs | code | CPU ms / response | responses / CPU-s | launch to first SSO s "
              "| first SSO ms | p99 ms | worker RSS MB | worker private MB |",
              "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
@@ -80,3 +81,12 @@ def _verdicts(results: dict) -> list[str]:
             f"<= 150), {large['worker_rss_mb']:.0f} MB at {max(sizes, key=int)} (target <= 200)",
             f"- signed responses per CPU-second at {min(sizes, key=int)} SPs: "
             f"{small['responses_per_cpu_second']:.0f} (target >= 450)"]
+
+
+def _gauge(machine: dict) -> str:
+    """The machine's speed during the run (absent from runs before it was measured)."""
+    gauge = machine.get("rsa2048_signs_per_cpu_second")
+    if not gauge:
+        return ""
+    return (f" The servers' core signed {gauge[0]} RSA-2048 signatures per CPU-second before the"
+            f" run and {gauge[1]} after (two per Response): absolute figures move with it.")

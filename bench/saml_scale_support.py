@@ -236,6 +236,26 @@ def start(code: Path, config: Path, port: int) -> subprocess.Popen:
                             stderr=subprocess.DEVNULL)
 
 
+_GAUGE = """
+import time
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+count, start = 0, time.thread_time()
+while time.thread_time() - start < 2.0:
+    key.sign(b"x" * 512, padding.PKCS1v15(), hashes.SHA256())
+    count += 1
+print(count / (time.thread_time() - start))
+"""
+
+
+def rsa_gauge() -> float:
+    """RSA-2048 signatures per CPU-second on the servers' core: how fast the machine is at the
+    time (on a shared machine it drifts by up to 2x within minutes). A Response costs two."""
+    return float(subprocess.run(["taskset", "-c", str(SERVER_CORE), sys.executable, "-c", _GAUGE],
+                                check=True, capture_output=True, text=True).stdout)
+
+
 def serve_and_measure(code: Path, config: Path, setup: dict, requests: int) -> dict:
     port = saml_sso.free_port()
     launched = time.perf_counter()
