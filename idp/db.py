@@ -131,8 +131,9 @@ def read(statement, **params) -> list:
     """The rows of a prepared (module-level) SELECT, for paths that run on every answer to a
     relying party: run by the driver itself on the session's connection (in its transaction),
     without SQLAlchemy's execution layers, which cost three times the driver's own work on
-    such small reads (see ``_prepared``). Pending ORM changes are flushed first, as a query
-    through the session would. Rows are named tuples, typed as SQLAlchemy would give them."""
+    such small reads (see ``_Prepared``). Pending ORM changes are flushed first, as a query
+    through the session would. Rows are named tuples, typed as SQLAlchemy would give them.
+    Statements built per call must not come here: each is compiled and kept once."""
     current = session()
     if current.new or current.dirty or current.deleted:
         current.flush()
@@ -140,33 +141,32 @@ def read(statement, **params) -> list:
     prepared = _prepared(statement, connection.dialect)
     if prepared is None or _observed(connection):
         return connection.execute(statement, params).all()
-    driver = connection.connection.driver_connection
-    cursor = driver.cursor()
+    cursor = None
+    values = prepared.parameters(params)
     try:
-        cursor.execute(prepared.sql, prepared.parameters(params))
+        cursor = connection.connection.driver_connection.cursor()
+        cursor.execute(prepared.sql, values)
         found = cursor.fetchall()
-    except connection.dialect.loaded_dbapi.Error as error:
-        raise _as_sqlalchemy_error(connection, driver, cursor, error, prepared.sql) from error
+    except BaseException as error:  # noqa: BLE001 (handed to SQLAlchemy, which re-raises)
+        # SQLAlchemy's own handling, as for any statement: the error wrapped as its own, a
+        # broken connection invalidated with every older one in the pool, handle_error events
+        _raise_as_sqlalchemy(connection, error, prepared.sql, values, cursor)
     finally:
-        cursor.close()
+        if cursor is not None:
+            cursor.close()
     return [prepared.row(row) for row in found]
+
+
+def _raise_as_sqlalchemy(connection: sa.Connection, error, sql: str, values, cursor):
+    connection._handle_dbapi_exception(error, sql, values, cursor, None)  # noqa: SLF001
 
 
 def _observed(connection: sa.Connection) -> bool:
     """Whether something listens to the statements run (instrumentation, a test counting
-    queries): then they all go through SQLAlchemy, which tells it."""
+    queries): then they all go through SQLAlchemy, which tells it. (Engine logging, ``echo``,
+    does not show the reads that do not.)"""
     return bool(connection.dispatch.before_cursor_execute
                 or connection.dispatch.after_cursor_execute)
-
-
-def _as_sqlalchemy_error(connection: sa.Connection, driver, cursor, error, sql: str):
-    """The driver's ``error`` as SQLAlchemy would have raised it, its connection invalidated
-    if it is broken: the outage handling (idp.outages) and the pool see what they expect."""
-    broken = connection.dialect.is_disconnect(error, driver, cursor)
-    if broken:
-        connection.invalidate(error)
-    return sa.exc.DBAPIError.instance(sql, None, error, connection.dialect.loaded_dbapi.Error,
-                                      connection_invalidated=broken, dialect=connection.dialect)
 
 
 class _Prepared:
@@ -180,7 +180,8 @@ class _Prepared:
         self._order = compiled.positiontup if compiled.positional else None
         self._binds = compiled._bind_processors  # noqa: SLF001 (SQLAlchemy's own, e.g. JSON)
         columns = list(statement.selected_columns)
-        self._make = namedtuple("Row", [column.key for column in columns], rename=True)._make
+        self.names = [column.key for column in columns]
+        self._make = namedtuple("Row", self.names)._make
         self._processors = [
             (index, process) for index, column in enumerate(columns)
             if (process := column.type.dialect_impl(dialect).result_processor(dialect, None))]
@@ -200,19 +201,37 @@ class _Prepared:
         return self._make(raw)
 
 
-#: (statement, dialect name) -> its _Prepared, or None where the driver cannot run it alone.
+#: (statement, dialect) -> its _Prepared, or None where SQLAlchemy must run it.
 _PREPARED: dict = {}
 
 
 def _prepared(statement, dialect) -> _Prepared | None:
-    key = (statement, dialect.name)
+    key = (statement, dialect)
     if key not in _PREPARED:
-        prepared = _Prepared(statement, dialect)
-        compiled = prepared._compiled  # noqa: SLF001
-        # parameters SQLAlchemy expands or renders at execution (IN lists) need its layers
-        plain = not (compiled.literal_execute_params or compiled.post_compile_params)
-        _PREPARED[key] = prepared if plain else None
+        _PREPARED[key] = _prepare(statement, dialect)
     return _PREPARED[key]
+
+
+def _prepare(statement, dialect) -> _Prepared | None:
+    """The statement prepared for the driver if it is a plain SELECT of named columns whose
+    rows the driver's values and the columns' processors give exactly as SQLAlchemy would;
+    None for anything else (SQLAlchemy then runs it as usual)."""
+    try:
+        prepared = _Prepared(statement, dialect)
+    except (TypeError, ValueError, AttributeError):  # e.g. a processor that needs the driver's
+        return None  # column type (PostgreSQL's numerics), or no columns (text())
+    compiled = prepared._compiled  # noqa: SLF001
+    names = prepared.names
+    plain = (
+        # parameters that SQLAlchemy expands or renders at execution (IN lists), or renames
+        not (compiled.literal_execute_params or compiled.post_compile_params
+             or compiled.escaped_bind_names)
+        # rows named as SQLAlchemy names them (it labels unnamed and repeated columns itself)
+        and names and all(name and name.isidentifier() and not name.startswith("_")
+                          for name in names)
+        and len(set(names)) == len(names)
+        and [column[0] for column in compiled._result_columns] == names)  # noqa: SLF001
+    return prepared if plain else None
 
 
 def write_alone(statement, params: dict) -> int:

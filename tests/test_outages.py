@@ -10,6 +10,7 @@ import time
 import uuid
 
 import pytest
+import sqlalchemy as sa
 from conftest import _empty_tables, close_store
 from lxml import etree
 from oidc_support import REDIRECT, auth_params, pkce, query, register, sign_in_and_authorize
@@ -130,6 +131,28 @@ def test_database_down_answers_503_everywhere_and_recovers(app, client, make_acc
     assert recovered(client, "/") == 200
     assert client.get("/readyz").status_code == 200
     assert "Request finalizing failed" not in caplog.text
+
+
+def test_after_a_database_restart_one_request_fails_not_one_per_pooled_connection(
+        app, client, make_account, login, services):
+    """A restart breaks every pooled connection: the first request to meet one answers 503 and
+    the pool drops them all, so the next requests (each reading the database for the signed-in
+    person) get fresh connections."""
+    postgres, _store = services
+    login(client, *make_account())
+    assert client.get("/account").status_code == 200
+    with app.app_context():
+        engine = db.engine()
+        held = [engine.connect() for _ in range(5)]  # five connections into the pool
+        for connection in held:
+            connection.execute(sa.text("select 1"))
+            connection.close()
+        assert engine.pool.checkedin() >= 5
+    postgres.stop()
+    postgres.start()
+
+    answers = [client.get("/account").status_code for _ in range(6)]
+    assert answers == [503, 200, 200, 200, 200, 200]
 
 
 def test_store_down_answers_503_everywhere_and_recovers(app, client, make_account, login,
