@@ -99,3 +99,31 @@ def test_status_in_json(rollover_app):
     assert state["current"].endswith("saml-signing.crt") and state["next"] is None
     staged = json.loads(_run(app, "stage", "--json"))
     assert staged["next"].endswith("saml-signing-next.crt") and staged["staged_at"]
+
+
+def test_responses_never_name_a_certificate_that_does_not_verify_them(rollover_app, client,
+                                                                      tmp_path, monkeypatch):
+    """Caught between the two files of a rollover, the IdP reads the pair again; a key that
+    matches no certificate is refused outright rather than sent out under the wrong one."""
+    from idp.saml import server
+
+    app, folder = rollover_app
+    certificate = folder / "saml-signing.crt"
+    other = tmp_path / "other"
+    keys.ensure_dev_keys(other)
+    halfway = [certificate.read_bytes()]
+    certificate.write_bytes((other / "saml-signing.crt").read_bytes())  # the key comes next
+
+    def pause(_seconds):  # while the IdP waits, the rollover writes the key that goes with it
+        if halfway:
+            certificate.write_bytes(halfway.pop())
+
+    monkeypatch.setattr(server.time, "sleep", pause)
+    with app.app_context():
+        signer = server._signer()
+        assert signer.certificate == cert_body(certificate)
+        assert not halfway  # it did have to read the pair again
+
+        certificate.write_bytes((other / "saml-signing.crt").read_bytes())  # and never the key
+        with pytest.raises(ValueError, match="does not match"):
+            server._signer()

@@ -173,7 +173,9 @@ def _sign(element, signature, signer: Signer) -> None:
     reference.set("URI", "#" + element.get("ID"))
     key_info[0][0].text = signer.certificate
     # The enveloped-signature transform: the digest is of the element without its Signature
-    # (which has no tail text in these templates: nothing else leaves with it).
+    # element; text after it would leave with it (lxml keeps it as the element's tail).
+    if signature.tail:
+        raise ValueError("a Signature template with text after it")
     position = element.index(signature)
     element.remove(signature)
     try:

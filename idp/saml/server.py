@@ -6,6 +6,7 @@ import os
 import time
 from pathlib import Path
 
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import current_app
@@ -97,14 +98,23 @@ def _cached(name: str, make):
 
 
 def _signer() -> response.Signer:
-    with open(key_path("signing", "crt"), "rb") as handle:
-        pem = handle.read()
-    body = b"".join(line for line in pem.splitlines() if line and not line.startswith(b"-----"))
-    with open(key_path("signing", "key"), "rb") as handle:
-        key = serialization.load_pem_private_key(handle.read(), password=None)
-    if not isinstance(key, rsa.RSAPrivateKey):  # the responses say RSA-SHA256
-        raise ValueError(f"{key_path('signing', 'key')}: the SAML signing key must be RSA")
-    return response.Signer(key=key, certificate=body.decode("ascii"))
+    """The signing key and its certificate, read as a pair: a rollover (idp.saml.signing_keys)
+    replaces one file and then the other, and a response must never name a certificate that
+    does not verify it."""
+    for _attempt in range(5):
+        with open(key_path("signing", "crt"), "rb") as handle:
+            pem = handle.read()
+        with open(key_path("signing", "key"), "rb") as handle:
+            key = serialization.load_pem_private_key(handle.read(), password=None)
+        if not isinstance(key, rsa.RSAPrivateKey):  # the responses say RSA-SHA256
+            raise ValueError(f"{key_path('signing', 'key')}: the SAML signing key must be RSA")
+        certified = x509.load_pem_x509_certificate(pem).public_key()
+        if certified.public_numbers() == key.public_key().public_numbers():
+            body = b"".join(line for line in pem.splitlines()
+                            if line and not line.startswith(b"-----"))
+            return response.Signer(key=key, certificate=body.decode("ascii"))
+        time.sleep(0.05)  # caught between the two files of a rollover: read them again
+    raise ValueError(f"{key_path('signing', 'key')} does not match {key_path('signing', 'crt')}")
 
 
 def _config() -> IdPConfig:
