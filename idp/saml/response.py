@@ -46,22 +46,16 @@ _SIGNATURE = f"""<ds:Signature xmlns:ds="{DS}"><ds:SignedInfo>
 <ds:SignatureMethod Algorithm="{xmlsec.Transform.RSA_SHA256.href}"/>
 <ds:Reference URI=""><ds:Transforms>
 <ds:Transform Algorithm="{xmlsec.Transform.ENVELOPED.href}"/>
-<ds:Transform Algorithm="{xmlsec.Transform.EXCL_C14N.href}"><ec:InclusiveNamespaces
- xmlns:ec="{xmlsec.Transform.EXCL_C14N.href}" PrefixList="xs"/></ds:Transform></ds:Transforms>
+<ds:Transform Algorithm="{xmlsec.Transform.EXCL_C14N.href}"/></ds:Transforms>
 <ds:DigestMethod Algorithm="{xmlsec.Transform.SHA256.href}"/><ds:DigestValue/></ds:Reference>
 </ds:SignedInfo><ds:SignatureValue/>
 <ds:KeyInfo><ds:X509Data><ds:X509Certificate/></ds:X509Data></ds:KeyInfo></ds:Signature>"""
 
 _PARSER = etree.XMLParser(remove_blank_text=True)
-#: The PrefixList of the template's InclusiveNamespaces.
-_SIGNED_PREFIXES = ("xs",)
 
 # Every response has this shape; each answer fills in a copy (copying a parsed tree costs a
 # tenth of building it element by element). The signature is the SAML profile of XML
-# Signature: enveloped, exclusive canonicalization, RSA-SHA256, SHA-256 digest. The xs prefix
-# is used only inside attribute values (xsi:type="xs:string"), where exclusive
-# canonicalization does not see it: the InclusiveNamespaces PrefixList signs its binding too
-# (SAML core 5.4.4), as Shibboleth does.
+# Signature: enveloped, exclusive canonicalization, RSA-SHA256, SHA-256 digest.
 _SKELETON = etree.fromstring(f"""
 <samlp:Response xmlns:samlp="{SAMLP}" xmlns:saml="{SAML}" ID="" Version="2.0" IssueInstant=""
   Destination=""><saml:Issuer Format="{ENTITY}"/>
@@ -185,7 +179,7 @@ def _sign(element, signature, signer: Signer) -> None:
     position = element.index(signature)
     element.remove(signature)
     try:
-        digest = hashlib.sha256(_canonical(element, _SIGNED_PREFIXES)).digest()
+        digest = hashlib.sha256(_canonical(element)).digest()
     finally:
         element.insert(position, signature)
     reference[2].text = _base64(digest)  # DigestValue
@@ -193,11 +187,9 @@ def _sign(element, signature, signer: Signer) -> None:
                                          hashes.SHA256()))
 
 
-def _canonical(element, prefixes: tuple[str, ...] = ()) -> bytes:
-    """Exclusive XML Canonicalization 1.0 without comments, of `element` in its document, with
-    the namespace declarations of `prefixes` treated as inclusive (its PrefixList)."""
-    return etree.tostring(element, method="c14n", exclusive=True, with_comments=False,
-                          inclusive_ns_prefixes=list(prefixes) or None)
+def _canonical(element) -> bytes:
+    """Exclusive XML Canonicalization 1.0 without comments, of `element` in its document."""
+    return etree.tostring(element, method="c14n", exclusive=True, with_comments=False)
 
 
 def _base64(data: bytes) -> str:
