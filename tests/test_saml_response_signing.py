@@ -1,6 +1,7 @@
 """The signatures of a successful Response: the bytes libxmlsec1 writes, and what others accept."""
 
 import itertools
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -110,3 +111,25 @@ def test_an_encrypted_assertion_is_signed_inside_and_the_response_over_it(signer
     assert "anna@example.edu" in decrypted
     assert OneLogin_Saml2_Utils.validate_sign(decrypted, cert=cert,
                                               xpath="/saml:Assertion/ds:Signature")
+
+
+def test_a_response_built_in_a_server_thread_is_signed_the_same(signer, keypair, fixed,
+                                                                 monkeypatch):
+    """A served request's thread parses the AuthnRequest before building the answer; lxml's
+    canonicalization must not depend on what its thread parsed first."""
+    fixed()
+    reference = build(signer)
+    built = []
+
+    def request_thread():
+        etree.fromstring(b"<samlp:AuthnRequest xmlns:samlp='urn:x'/>")
+        fixed()
+        built.append(build(signer))
+
+    thread = threading.Thread(target=request_thread)
+    thread.start()
+    thread.join()
+    assert built == [reference]
+    cert = keypair[1].read_text()
+    assert OneLogin_Saml2_Utils.validate_sign(built[0], cert=cert,
+                                              xpath="/samlp:Response/saml:Assertion/ds:Signature")
