@@ -77,7 +77,8 @@ def assertion(account: Account, provider: Provider, payload: dict, values: dict)
                                         values)
     if name_format is None:
         return status(payload, "nameid-policy")
-    name_id = release.name_id(account, provider, name_format, idp_server.entity_id())
+    name_id = release.name_id(account, provider, name_format, idp_server.entity_id(),
+                               values)
     session_index = _session_index(provider, name_id)
     config = current_app.config
     encrypt = provider.encryption_key and provider.policy.encrypt_assertions

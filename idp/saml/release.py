@@ -51,13 +51,15 @@ def choose_format(requested: str | None, provider_formats: list[str],
     return NAMEID_FORMAT_PERSISTENT
 
 
-def name_id(account: Account, provider: Provider, name_format: str, idp_entity_id: str) -> NameID:
+def name_id(account: Account, provider: Provider, name_format: str, idp_entity_id: str,
+            released: dict[str, list[str]]) -> NameID:
     """Persistent: the pairwise value for this SP; transient: a fresh random value; email
-    address: the released email."""
+    address: the released email (``released``: the SP's attributes, which ``choose_format``
+    required to carry one)."""
     if name_format == NAMEID_FORMAT_PERSISTENT:
         value = attributes.pairwise_unique(account, provider.entity_id)
     elif name_format == NAMEID_FORMAT_EMAILADDRESS:
-        value = attributes.person_attributes(account)["email"][0]
+        value = released["email"][0]
     else:
         value = "_" + secrets.token_hex(20)
     return NameID(format=name_format, text=value, name_qualifier=idp_entity_id,
