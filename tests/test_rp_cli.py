@@ -178,3 +178,12 @@ def test_an_oidc_registration_is_previewed_and_published_claim_by_claim(app, mak
     assert client.scopes == ["openid", "profile", "email"]
     assert client.released_attributes == ["email", "given_name"]
     assert client.secret_hash == clients.hash_secret(secret) and client.name == "Lab"
+
+
+def test_a_generated_client_id_never_reads_as_a_command_option(monkeypatch):
+    """A client_id starting with "-" would be taken by kleidi client/rp commands for an option."""
+    from idp.oidc import clients
+
+    drawn = iter(["-IgS8li2jZd6tX0w8zAQImgL", "IgS8li2jZd6tX0w8zAQImgL"])
+    monkeypatch.setattr(clients.secrets, "token_urlsafe", lambda _n: next(drawn))
+    assert clients.new_client_id() == "IgS8li2jZd6tX0w8zAQImgL"

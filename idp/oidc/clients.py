@@ -74,7 +74,7 @@ def add_client(*, redirect_uris, name="", auth_method="client_secret_basic", sco
         check_uri(uri)
     secret = secrets.token_urlsafe(32) if auth_method.startswith("client_secret") else None
     client = OidcClient(
-        client_id=secrets.token_urlsafe(18), name=name, auth_method=auth_method,
+        client_id=new_client_id(), name=name, auth_method=auth_method,
         secret_hash=hash_secret(secret) if secret else None, redirect_uris=list(redirect_uris),
         post_logout_redirect_uris=list(post_logout_redirect_uris), scopes=scopes,
         sector=_sector(redirect_uris, sector), jwks=jwks, id_token_alg=id_token_alg,
@@ -179,3 +179,11 @@ class Client(ClientMixin):
         if grant_type == "refresh_token":
             return self.refresh_tokens
         return grant_type == "authorization_code"
+
+
+def new_client_id() -> str:
+    """A random client_id (144 bits) that does not start with "-", so that commands take it as
+    an argument rather than an option."""
+    while (client_id := secrets.token_urlsafe(18)).startswith("-"):
+        pass
+    return client_id

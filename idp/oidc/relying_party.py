@@ -8,7 +8,6 @@ Other instances see the change within OIDC_CLIENT_CACHE_SECONDS: no restart.
 
 from __future__ import annotations
 
-import secrets
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -31,7 +30,7 @@ class OidcKind:
 
     def check(self, settings: dict, identifier: str | None) -> Checked:
         checked = _settings(settings)
-        return Checked(identifier=identifier or secrets.token_urlsafe(18), settings=checked,
+        return Checked(identifier=identifier or clients.new_client_id(), settings=checked,
                        needs_secret=checked["auth_method"] in clients.SECRET_METHODS)
 
     def attributes(self) -> tuple[str, ...]:
