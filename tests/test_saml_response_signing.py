@@ -133,3 +133,25 @@ def test_a_response_built_in_a_server_thread_is_signed_the_same(signer, keypair,
     cert = keypair[1].read_text()
     assert OneLogin_Saml2_Utils.validate_sign(built[0], cert=cert,
                                               xpath="/samlp:Response/saml:Assertion/ds:Signature")
+
+
+def test_the_binding_of_the_xs_prefix_in_attribute_types_is_signed(signer, keypair):
+    """xsi:type="xs:string" names a type by a prefix that exclusive canonicalization alone
+    leaves out; rebinding it must break the signatures (SAML core 5.4.4)."""
+    xml = build(signer)
+    cert = keypair[1].read_text()
+    assert 'xsi:type="xs:string"' in xml and "InclusiveNamespaces" in xml
+    rebound = xml.replace('xmlns:xs="http://www.w3.org/2001/XMLSchema"',
+                          'xmlns:xs="https://attacker.example/types"')
+    assert rebound != xml
+    for path in ("/samlp:Response/ds:Signature", "/samlp:Response/saml:Assertion/ds:Signature"):
+        assert OneLogin_Saml2_Utils.validate_sign(xml, cert=cert, xpath=path)
+        assert not OneLogin_Saml2_Utils.validate_sign(rebound, cert=cert, xpath=path)
+
+
+def test_a_canonical_form_without_the_xs_binding_is_refused_not_signed(signer, monkeypatch):
+    """Should the canonicalization ever leave the binding out, no answer goes out signed over
+    a form that does not cover it."""
+    monkeypatch.setattr(response, "_SIGNED_PREFIXES", ())
+    with pytest.raises(RuntimeError, match="xs prefix"):
+        build(signer)
