@@ -6,7 +6,7 @@ core functions as ``kleidi rp``, ``kleidi sp remove`` and ``kleidi client remove
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
@@ -94,10 +94,29 @@ def remove():
             raise KleidiError("RP-016", relying_party=form.identifier.data)
         return _remove_page(form)
     gone = {"kind": form.kind.data, "identifier": form.identifier.data}
+
+    def done():
+        session[_REMOVED] = gone
+        return _to(".removed", **gone)
+
     return _act(form, lambda sent: review.remove(
         sent.kind.data, sent.identifier.data, actor=_actor(), reason=sent.reason.data),
-        again=_remove_page,
-        done=lambda: render_template("manage/relying_parties/removed.html", **gone))
+        again=_remove_page, done=done)
+
+
+#: The session's record of the operator's last removal, for the page that tells of it.
+_REMOVED = "kleidi.manage.removed"
+
+
+@bp.get("/removed")
+def removed():
+    """What a removal did: the page its form redirects to, so that a reload repeats nothing.
+    Only the removal this operator just made is told of, and only while it is not served
+    again; anything else goes back to the list."""
+    gone = {"kind": request.args.get("kind"), "identifier": request.args.get("identifier")}
+    if session.get(_REMOVED) != gone or (gone["kind"], gone["identifier"]) in review.served():
+        return _to(".index")
+    return render_template("manage/relying_parties/removed.html", **gone)
 
 
 def _act(form, act, *, again, done):

@@ -18,6 +18,7 @@ from idp import db
 from idp.audit import AuditEvent
 from idp.identity import accounts
 from idp.relying_parties import registration, review
+from idp.relying_parties.models import RelyingParty
 
 pytest_plugins = ("saml_fixtures",)
 
@@ -100,9 +101,12 @@ def test_an_approved_sp_removed_on_the_console_gets_no_assertion(
     assert "its owners are told by email" in confirm
     assert EPPN in sso(client, sp, csrf).get_attributes()  # the confirmation changes nothing
     done = _remove(console, csrf, "saml", sp.entity_id, "the library moved to another IdP")
-    text = done.get_data(as_text=True)
-    assert done.status_code == 200 and "The service was removed" in text
-    assert f'<code id="rp-identifier">{sp.entity_id}</code>' in text
+    assert done.status_code == 303  # then a page of its own: a reload repeats nothing
+    for _reload in range(2):
+        shown = console.get(done.location)
+        text = shown.get_data(as_text=True)
+        assert shown.status_code == 200 and "The service was removed" in text
+        assert f'<code id="rp-identifier">{sp.entity_id}</code>' in text
     assert sp.entity_id not in _served(console)
     assert console.get(f"/manage/relying-parties/{rp_id}").status_code == 404
     refused = client.get(path_and_query(sp.login_redirect()))
@@ -131,7 +135,8 @@ def test_a_client_added_by_command_is_removed_on_the_console_and_its_tokens_end(
     confirm = _confirm(console, "oidc", client_id).get_data(as_text=True)
     assert "τα tokens της τερματίζονται" in confirm
     done = _remove(console, csrf, "oidc", client_id, "ticket 4711")
-    assert done.status_code == 200 and "Η υπηρεσία αφαιρέθηκε" in done.get_data(as_text=True)
+    assert done.status_code == 303
+    assert "Η υπηρεσία αφαιρέθηκε" in console.get(done.location).get_data(as_text=True)
     assert client_id not in _served(console)
     refresh = token_request(client, {"grant_type": "refresh_token",
                                      "refresh_token": tokens["refresh_token"]}, client_id, secret)
@@ -198,3 +203,33 @@ def test_what_is_not_served_answers_rp_016(app, csrf, make_operator, sp_register
                                                 "--reason", "x"])
     assert result.exit_code == 1 and "RP-016" in result.output
     assert [e.actor for e in _events(app)] == ["cli"]  # the one that removed something
+
+
+def test_a_registration_never_approved_is_not_removed_but_left_in_review(
+        app, make_account, make_operator, csrf):
+    """Removal is for what is served; a submitted registration is withdrawn or rejected."""
+    entity = "https://pending.example.org/shibboleth"
+    owner, _password = make_account("pendingadmin", role="staff")
+    with app.app_context():
+        account = accounts.find_by_username(owner)
+        rp, _secret = registration.create(
+            account, "saml", {"metadata": metadata(entity, "https://pending.example.org/acs")},
+            {"eppn": "to match loans"}, {}, {})
+        registration.submit(rp, account)
+        db.session().commit()
+        rp_id = rp.id
+    result = app.test_cli_runner().invoke(args=["sp", "remove", entity, "--reason", "x"])
+    assert result.exit_code == 1 and "RP-016" in result.output
+    console = make_operator("federation").client(language="en")
+    page = console.get(f"/manage/relying-parties/{rp_id}")
+    forged = console.post("/manage/relying-parties/remove", data={
+        "csrf_token": csrf(page), "kind": "saml", "identifier": entity, "reason": "x"})
+    assert forged.status_code == 404 and _code(forged) == "RP-016"
+    assert console.get(f"/manage/relying-parties/{rp_id}").status_code == 200  # still there
+    with app.app_context():
+        assert db.session().get(RelyingParty, rp_id).state == "submitted"
+    assert _events(app) == []
+    # The result page tells only of a removal the operator made: a hand-made link is sent
+    # back to the list.
+    made = console.get("/manage/relying-parties/removed?kind=saml&identifier=" + entity)
+    assert made.status_code == 303 and made.location.endswith("/manage/relying-parties")

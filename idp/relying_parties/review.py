@@ -77,12 +77,15 @@ def served() -> list[tuple[str, str]]:
 def remove(kind: str, identifier: str, *, actor: str, reason: str) -> None:
     """Stop serving an RP, however it was registered: it is forgotten, its sessions and
     tokens end and its portal owners are told why. RP-017 without a reason; RP-016 if there
-    is nothing to remove (removed already, or never registered)."""
+    is nothing to remove (removed already, never registered, or a registration never approved:
+    that one is withdrawn or rejected, and stays in review here)."""
     reason = (reason or "").strip()
     if not reason:
         raise KleidiError("RP-017", relying_party=identifier)
     rp = db.session().scalar(sa.select(RelyingParty).where(
         RelyingParty.identifier == identifier, RelyingParty.kind == kind))
+    if rp is not None and rp.approved is None:  # (a JSON null in the table, not SQL NULL)
+        rp = None
     known = kinds.of(kind).withdraw(identifier, actor=actor)
     if not known and rp is None:
         raise KleidiError("RP-016", relying_party=identifier, kind=kind)
