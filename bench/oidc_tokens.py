@@ -43,6 +43,7 @@ import re
 import secrets
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -136,6 +137,33 @@ def logins(kleidi: Kleidi, count: int) -> dict:
             "per_cpu_second": round(count / cpu, 1), "per_second": round(count / seconds, 1)}
 
 
+_ARGON2_GAUGE = """
+import sys, time
+from argon2 import PasswordHasher, Type
+hasher = PasswordHasher(memory_cost=int(sys.argv[1]), time_cost=int(sys.argv[2]),
+                        parallelism=int(sys.argv[3]), type=Type.ID)
+stored = hasher.hash("a password of some length")
+count, start = 0, time.thread_time()
+while time.thread_time() - start < 1.5:
+    hasher.verify(stored, "a password of some length")
+    count += 1
+print(count / (time.thread_time() - start))
+"""
+
+
+def argon2_gauge(core: int | None) -> float:
+    """argon2id verifications per CPU-second on the servers' core, with Kleidi's parameters:
+    the floor of a password login's cost, which moves with the machine (memory-bound)."""
+    from idp.config import Defaults
+
+    params = [str(getattr(Defaults, name)) for name in
+              ("ARGON2_MEMORY_KIB", "ARGON2_TIME_COST", "ARGON2_PARALLELISM")]
+    return round(float(subprocess.run(
+        (["taskset", "-c", str(core)] if core is not None else [])
+        + [sys.executable, "-c", _ARGON2_GAUGE, *params],
+        check=True, capture_output=True, text=True).stdout), 1)
+
+
 def one_round(servers: list, rotation: int, size: int, concurrency: int, load_pin,
               login_count: int) -> dict:
     order = servers[rotation % len(servers):] + servers[:rotation % len(servers)]
@@ -153,6 +181,11 @@ def one_round(servers: list, rotation: int, size: int, concurrency: int, load_pi
     for server in order:
         if server.name.startswith("kleidi") and login_count:
             measured[server.name]["password_login"] = logins(server, login_count)
+    if login_count:
+        gauge = argon2_gauge(order[0].core)
+        for server in order:
+            if "password_login" in measured[server.name]:
+                measured[server.name]["password_login"]["argon2_per_cpu_second"] = gauge
     line = ", ".join(f"{name} " + "/".join(str(row["per_cpu_second"]) for row in phases.values())
                      for name, phases in measured.items())
     print(f"round {rotation + 1}: {line} (per CPU-s; load {os.getloadavg()[0]:.2f})", flush=True)
@@ -175,6 +208,16 @@ def summary(rounds: list[dict]) -> dict:
         phase: ratios(rounds, phase, KLEIDI, other)
         for phase in rounds[0][other] if phase in rounds[0][KLEIDI]}
         for other in names if other != KLEIDI}
+    hashed = [r[KLEIDI]["password_login"] for r in rounds
+              if "argon2_per_cpu_second" in r[KLEIDI].get("password_login", {})]
+    if hashed:  # a login's CPU over one hash's, in the same round on the same core
+        per_round = [row["argon2_per_cpu_second"] / row["per_cpu_second"] for row in hashed]
+        compared["password_login / argon2id alone"] = {
+            "median": round(statistics.median(per_round), 2),
+            "lowest": round(min(per_round), 2), "highest": round(max(per_round), 2),
+            "per_round": [round(x, 2) for x in per_round],
+            "argon2_per_cpu_second": statistics.median(
+                row["argon2_per_cpu_second"] for row in hashed)}
     return {"median_per_cpu_second": medians, "ratios": compared}
 
 
@@ -229,7 +272,10 @@ def write(results: dict, name: str) -> None:
             str(phases.get(phase, "—")) for phase in PHASES + ("password_login",)) + " |")
     lines += ["", "Median over the rounds of requests (logins) per CPU-second of the server "
               "process. Ratios are taken within each round (same minute, same core):", ""]
+    hashing = results["summary"]["ratios"].get("password_login / argon2id alone")
     for pair, phases in results["summary"]["ratios"].items():
+        if pair == "password_login / argon2id alone":
+            continue
         for phase, r in phases.items():
             other = pair.split(" / ", 1)[1]
             target = TARGETS.get((phase, other))
@@ -241,6 +287,13 @@ def write(results: dict, name: str) -> None:
     if login:
         lines.append(f"* {KLEIDI} password logins: {login} per CPU-second (target ≥ "
                      f"{LOGIN_TARGET}: {'met' if login >= LOGIN_TARGET else 'NOT met'}).")
+    if login and hashing:
+        lines.append(
+            f"* One argon2id verification alone (Kleidi's parameters, same core, after each "
+            f"round's logins): {hashing['argon2_per_cpu_second']} per CPU-second, the most "
+            f"logins a core could do. A login costs {hashing['median']}x one verification "
+            f"(lowest {hashing['lowest']}, highest {hashing['highest']}; per round "
+            f"{hashing['per_round']}).")
     lines += ["", results["storage"], "", (
         "Both sign RS256 ID tokens with 2048-bit keys at the code exchange; on refresh "
         "node-oidc-provider signs a new ID token too, Kleidi returns none (OIDC Core 12.2 "
