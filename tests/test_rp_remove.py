@@ -10,13 +10,23 @@ from urllib.parse import urlencode
 
 import pytest
 import sqlalchemy as sa
-from oidc_support import code_flow, register, token_request
+from oidc_support import (
+    REDIRECT,
+    auth_params,
+    code_flow,
+    pkce,
+    query,
+    register,
+    sign_in_and_authorize,
+    token_request,
+)
 from rp_support import email_of, metadata
 from saml_sp import IndependentSP, path_and_query, sso
 
 from idp import db
 from idp.audit import AuditEvent
 from idp.identity import accounts
+from idp.oidc import relying_party
 from idp.relying_parties import registration, review
 from idp.relying_parties.models import RelyingParty
 
@@ -233,3 +243,25 @@ def test_a_registration_never_approved_is_not_removed_but_left_in_review(
     # back to the list.
     made = console.get("/manage/relying-parties/removed?kind=saml&identifier=" + entity)
     assert made.status_code == 303 and made.location.endswith("/manage/relying-parties")
+
+
+def test_a_code_of_a_client_removed_on_another_instance_gets_no_tokens(
+        app, client, login, make_account, monkeypatch):
+    """Another instance may know a removed client for OIDC_CLIENT_CACHE_SECONDS more: it can
+    still hand out a code, but that code starts no grant and its tokens never work."""
+    client_id, secret = register(app, name="Wiki")
+    username, password = make_account()
+    verifier, challenge = pkce()
+    back = query(sign_in_and_authorize(client, login, username, password,
+                                       auth_params(client_id, challenge)))
+    # The removal made elsewhere: this instance's cache of clients is left as it was.
+    monkeypatch.setattr(relying_party, "_forget_cached", lambda _client_id: None)
+    assert app.test_cli_runner().invoke(
+        args=["client", "remove", client_id, "--reason", "retired"]).exit_code == 0
+    exchange = token_request(client, {
+        "grant_type": "authorization_code", "code": back["code"], "redirect_uri": REDIRECT,
+        "code_verifier": verifier}, client_id, secret)
+    assert exchange.status_code == 400 and exchange.get_json()["error"] == "invalid_grant"
+    assert "access_token" not in exchange.get_json()
+    with app.app_context():
+        assert db.session().scalar(sa.text("SELECT count(*) FROM oidc_grant")) == 0

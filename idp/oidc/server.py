@@ -48,7 +48,7 @@ class KleidiAuthorizationServer(AuthorizationServer):
         if request.authorization_code is not None:
             if not tokens.start_grant(request.authorization_code, request.user.id,
                                       token.get("refresh_token")):
-                raise InvalidGrantError("There is no 'user' for this code.")
+                raise InvalidGrantError("The code can no longer be exchanged.")
             metrics.TOKENS.labels(grant_type="authorization_code").inc()
             return
         grant = request.refresh_token.grant

@@ -18,7 +18,7 @@ from flask import current_app
 
 from idp import audit, clock, db
 from idp.identity.models import Account, Person
-from idp.oidc.models import OidcGrant, OidcRefreshToken
+from idp.oidc.models import OidcClient, OidcGrant, OidcRefreshToken
 from idp.store import Issue, store
 
 # Built once: constant statements are compiled once and then found in SQLAlchemy's cache.
@@ -44,11 +44,16 @@ _GRANT_VALUES = ("id", "client_id", "account_id", "scope", "account_epoch", "sid
 # The grant a code exchange starts, inserted only if the code's account is still active and
 # its password unchanged since the code was issued (same session epoch): the check and the
 # write are one statement.
+# The grant is started only if its account is still active and unchanged, and its client
+# still registered: an instance that still knows a removed client (OIDC_CLIENT_CACHE_SECONDS)
+# may hand out a code, but the code starts nothing, and the access token stored when it was
+# taken names a grant that never exists.
 START_GRANT = sa.insert(_GRANT).from_select(_GRANT_VALUES, sa.select(*(
     sa.bindparam(name, type_=_GRANT.c[name].type) for name in _GRANT_VALUES
 )).where(sa.exists().where(
     Account.id == sa.bindparam("account_id"), Account.status == "active",
-    Account.session_epoch == sa.bindparam("account_epoch")))).execution_options(
+    Account.session_epoch == sa.bindparam("account_epoch")), sa.exists().where(
+    OidcClient.client_id == sa.bindparam("client_id")))).execution_options(
     preserve_rowcount=True)  # SQLAlchemy keeps an INSERT's rowcount only when asked
 # PostgreSQL: the grant and its first refresh token in one statement (a data-modifying WITH,
 # which SQLite lacks), committed by itself: one round trip for the exchange's whole write.
@@ -181,7 +186,7 @@ def account_for_exchange(account_id: int):
 def start_grant(code: AuthorizationCode, account_id: int, refresh_token: str | None) -> bool:
     """Start the grant (refresh-token family) of a code exchange, with its first refresh
     token, committed; False (and nothing written) if the account was disabled or its password
-    changed since the code was issued."""
+    changed since the code was issued, or the client was removed."""
     now = clock.now()
     params = {
         "id": code.grant_id, "client_id": code.client_id, "account_id": account_id,
