@@ -168,8 +168,8 @@ def encrypt_element(node, certificate: bytes, data_encryption: str | None = None
     encrypted = etree.fromstring(_ENCRYPTED_DATA)
     method, key_info, data = encrypted
     method.set("Algorithm", cipher.href)
-    key_info[0][1][0].text = _base64(public_key.encrypt(session_key, _RSA_OAEP))
-    data[0].text = _base64(value)
+    key_info[0][1][0].text = base64_lines(public_key.encrypt(session_key, _RSA_OAEP))
+    data[0].text = base64_lines(value)
     parent = node.getparent()
     if parent is not None:
         parent.replace(node, encrypted)
@@ -210,8 +210,9 @@ def _encryption_key(certificate: bytes) -> rsa.RSAPublicKey:
     return key
 
 
-def _base64(data: bytes) -> str:
-    """Base64 in lines of 64 characters, as libxmlsec1 writes a CipherValue."""
+def base64_lines(data: bytes) -> str:
+    """Base64 in lines of 64 characters, as libxmlsec1 writes a CipherValue or a signature's
+    values."""
     text = base64.b64encode(data).decode("ascii")
     return "\n".join(text[start:start + 64] for start in range(0, len(text), 64))
 

@@ -15,7 +15,6 @@ an answer. Signatures that come in are still verified by libxmlsec1 (idp.saml.cr
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -196,9 +195,9 @@ def _sign(element, signature, signer: Signer) -> None:
     if b' xmlns:xs="' not in canonical and _holds_assertion(element):
         raise RuntimeError("the canonical form left out the binding of the xs prefix")
     digest = hashlib.sha256(canonical).digest()
-    reference[2].text = _base64(digest)  # DigestValue
-    value.text = _base64(signer.key.sign(_canonical(signed_info), padding.PKCS1v15(),
-                                         hashes.SHA256()))
+    reference[2].text = crypto.base64_lines(digest)  # DigestValue
+    value.text = crypto.base64_lines(signer.key.sign(
+        _canonical(signed_info), padding.PKCS1v15(), hashes.SHA256()))
 
 
 def _holds_assertion(element) -> bool:
@@ -211,12 +210,6 @@ def _canonical(element, prefixes: tuple[str, ...] = ()) -> bytes:
     the namespace declarations of `prefixes` treated as inclusive (its PrefixList)."""
     return etree.tostring(element, method="c14n", exclusive=True, with_comments=False,
                           inclusive_ns_prefixes=list(prefixes) or None)
-
-
-def _base64(data: bytes) -> str:
-    """Base64 in lines of 64 characters, as libxmlsec1 writes a signature's values."""
-    text = base64.b64encode(data).decode("ascii")
-    return "\n".join(text[start:start + 64] for start in range(0, len(text), 64))
 
 
 def _fill(element, **attributes) -> None:
